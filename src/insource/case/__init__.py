@@ -1,0 +1,1 @@
+"""The domain model: tables, schema, fiscal calendar, loading, saving and validation."""
