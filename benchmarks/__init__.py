@@ -1,0 +1,1 @@
+"""Performance benchmarks for insource (run with ``make bench``)."""
