@@ -14,6 +14,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from typer.exceptions import TyperException
+
 from insource.errors import InsourceError
 
 __all__ = ["app", "console", "emit_json", "main", "run"]
@@ -27,6 +29,15 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console()
+
+
+@app.callback()
+def _root() -> None:
+    """Decide and plan bringing contract-manufactured production in-house.
+
+    Example: [bold]insource show nissan-kei-ev[/]
+    """
+
 err_console = Console(stderr=True)
 
 
@@ -70,13 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("aborted")
         return 2
-    except Exception as exc:  # click usage errors are user errors too
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return 2
-        raise
+    except TyperException as exc:  # usage errors (unknown option, missing argument)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        return 2
     return 0
 
 
