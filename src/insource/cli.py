@@ -13,7 +13,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-
 from typer.exceptions import TyperException
 
 from insource.errors import InsourceError
@@ -38,12 +37,15 @@ def _root() -> None:
     Example: [bold]insource show nissan-kei-ev[/]
     """
 
+
 err_console = Console(stderr=True)
 
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as JSON on standard output (NaN becomes null)."""
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+    sys.stdout.write(
+        json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    )
     sys.stdout.write("\n")
 
 
