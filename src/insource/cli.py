@@ -28,6 +28,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console()
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console = Console(width=140)
 
 
 @app.callback()
@@ -38,7 +40,7 @@ def _root() -> None:
     """
 
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(payload: Any) -> None:
