@@ -63,15 +63,25 @@ free,Optimise,optimise,,,,0,1,false,
 
 
 @pytest.fixture
-def make_case(tmp_path: Path) -> Callable[..., Case]:
-    """Build a hand case: ``make_case(**{"lines.csv": text})`` overrides files."""
+def make_dir(tmp_path: Path) -> Callable[..., Path]:
+    """Write a hand case folder: ``make_dir(**{"lines.csv": text})`` overrides files."""
     counter = iter(range(1000))
 
-    def build(**files: str) -> Case:
+    def build(**files: str) -> Path:
         target = tmp_path / f"case{next(counter)}"
         shutil.copytree(TINY, target)
         for name, text in {**HAND, **files}.items():
             (target / name).write_text(text)
-        return load_case(target)
+        return target
+
+    return build
+
+
+@pytest.fixture
+def make_case(make_dir: Callable[..., Path]) -> Callable[..., Case]:
+    """Load a hand case: ``make_case(**{"lines.csv": text})`` overrides files."""
+
+    def build(**files: str) -> Case:
+        return load_case(make_dir(**files))
 
     return build

@@ -44,6 +44,8 @@ def irr(cash: np.ndarray) -> float:
 def payback_months(cash: np.ndarray) -> float:
     """Months from the start of the horizon until cumulative cash stays at or above 0.
 
+    Counts the month in which it turns (cumulative cash at the end of month
+    ``n`` is the first to stay non-negative: payback ``n``, counting from 1).
     NaN when it never does; 0 when it never goes negative.
 
     Examples
@@ -56,7 +58,7 @@ def payback_months(cash: np.ndarray) -> float:
     if len(cum) == 0 or cum[-1] < 0:
         return float("nan")
     negative = np.flatnonzero(cum < -1e-9)
-    return 0.0 if len(negative) == 0 else float(negative[-1] + 1)
+    return 0.0 if len(negative) == 0 else float(negative[-1] + 2)
 
 
 def by_fiscal_year(

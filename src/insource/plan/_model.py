@@ -58,7 +58,8 @@ def define_capability_variables(m: linopy.Model, d: PlanData, fixed: Fixed | Non
     """
     producing = d.producing & d.capable
     active = producing & (d.remaining > 0)
-    upper = xr.where(active, np.minimum(d.umax, d.remaining), 0.0)
+    loose = 1.0 + 1e-6 if fixed else 1.0  # see build_model: duals land on Line-hours
+    upper = xr.where(active, np.minimum(d.umax * loose, d.remaining), 0.0)
     m.add_variables(lower=0.0, upper=upper, mask=active, name="Capability-volume")
     _decision(m, "Capability-start", fixed, d.allowed_start.coords, d.allowed_start, binary=True)
     lower = d.existing.astype(float) * xr.ones_like(d.umax)
@@ -128,7 +129,7 @@ def define_balance_constraints(m: linopy.Model, d: PlanData, elastic: bool = Fal
     if elastic:
         supply = supply + m.add_variables(
             lower=0.0, coords=d.demand.coords, mask=d.demand > 0, name="Slack-Product-balance"
-        )
+        ).fillna(0)
     m.add_constraints(supply == d.demand, name="Product-balance")
 
 
@@ -146,14 +147,16 @@ def define_line_constraints(m: linopy.Model, d: PlanData, elastic: bool = False)
     n = m.variables["Line-shifts"].fillna(0)
     lhs = (x / speed).sum("product") - d.hours * n
     if elastic:
-        lhs = lhs - m.add_variables(lower=0.0, coords=d.hours.coords, name="Slack-Line-hours")
+        lhs = lhs - m.add_variables(
+            lower=0.0, coords=d.hours.coords, name="Slack-Line-hours"
+        ).fillna(0)
     m.add_constraints(lhs <= -d.other_hours, name="Line-hours")
     hold = ~d.shift_free
     if bool(hold.any()):
         m.add_constraints(n - n.shift(period=1).fillna(0) == 0, name="Line-shift_step", mask=hold)
 
 
-def define_capability_constraints(m: linopy.Model, d: PlanData) -> None:
+def define_capability_constraints(m: linopy.Model, d: PlanData, slack: float = 0.0) -> None:
     r"""Production state, ramp-up after the start, and the demand bound.
 
     .. math::
@@ -180,7 +183,8 @@ def define_capability_constraints(m: linopy.Model, d: PlanData) -> None:
         if bool((g > 0).any()):
             frac = frac - g * z.shift(period=k).fillna(0)
     active = d.producing & d.capable
-    m.add_constraints(x.sum("region") - d.umax * frac <= 0, name="Capability-ramp", mask=active)
+    umax = d.umax * (1.0 + slack)
+    m.add_constraints(x.sum("region") - umax * frac <= 0, name="Capability-ramp", mask=active)
     m.add_constraints(
         x - d.remaining * u <= 0,
         name="Capability-demand",
@@ -223,7 +227,7 @@ def define_contract_constraints(m: linopy.Model, d: PlanData, elastic: bool = Fa
         if elastic:
             lhs = lhs - m.add_variables(
                 lower=0.0, coords=capped.coords, mask=capped, name="Slack-Contract-share"
-            )
+            ).fillna(0)
         rhs = d.contract_cap_share * d.demand.sum("region")
         m.add_constraints(lhs <= rhs, name="Contract-share", mask=capped)
 
@@ -243,15 +247,12 @@ def define_objective(m: linopy.Model, d: PlanData) -> None:
         if term.var not in m.variables:
             continue
         weight = wf if "fy" in m.variables[term.var].dims else w
-        part = term.coef * weight
-        coefs[term.var] = coefs[term.var] + part if term.var in coefs else part
-    expr = None
-    for name, coef in coefs.items():
-        part = (m.variables[name].fillna(0) * coef).sum()
-        expr = part if expr is None else expr + part
+        weighted = term.coef * weight
+        coefs[term.var] = coefs[term.var] + weighted if term.var in coefs else weighted
     z = m.variables["Capability-start"]
-    capex = (z.fillna(0) * capex_weights(d)).sum()
-    expr = capex if expr is None else expr + capex
+    expr: linopy.LinearExpression = (z.fillna(0) * capex_weights(d)).sum()
+    for name, coef in coefs.items():
+        expr = expr + (m.variables[name].fillna(0) * coef).sum()
     m.add_objective(expr, sense="max")
 
 
@@ -300,7 +301,9 @@ def build_model(d: PlanData, elastic: bool = False, fixed: Fixed | None = None) 
     define_product_variables(m, d)
     define_balance_constraints(m, d, elastic=elastic and not d.settings.allow_lost_sales)
     define_line_constraints(m, d, elastic=elastic)
-    define_capability_constraints(m, d)
+    # with the decisions fixed, loosen the ramp bound by 1e-6 at full rate so that
+    # the dual of a full line lands on Line-hours (the two coincide at most shifts)
+    define_capability_constraints(m, d, slack=1e-6 if fixed else 0.0)
     define_contract_constraints(m, d, elastic=elastic)
     if elastic:
         define_elastic_objective(m)
