@@ -28,6 +28,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console()
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console = Console(width=140)
 
 
 @app.callback()
@@ -38,7 +40,7 @@ def _root() -> None:
     """
 
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(payload: Any) -> None:
@@ -57,7 +59,9 @@ def _report_error(exc: InsourceError, as_json: bool) -> None:
     problems = exc.problems
     if len(problems) == 1 and problems[0].what == exc.message:
         if exc.hint:
-            err_console.print(f"  {exc.hint}", highlight=False, markup=False)
+            err_console.print(
+                f"  {exc.hint[:1].upper()}{exc.hint[1:]}", highlight=False, markup=False
+            )
         return
     for p in problems:
         err_console.print(f"  - {p}", highlight=False, markup=False)

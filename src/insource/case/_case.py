@@ -86,14 +86,15 @@ class Case:
         )
 
     def equals(self, other: Case) -> bool:
-        """Same metadata and same tables (values, columns and dtypes)."""
+        """Same metadata and same tables (values, columns in any order, dtypes)."""
         if self.meta != other.meta:
             return False
         for name, frame in self.tables.items():
             theirs = other.tables[name]
-            if list(frame.columns) != list(theirs.columns):
+            if set(frame.columns) != set(theirs.columns):
                 return False
-            if not frame.reset_index(drop=True).equals(theirs.reset_index(drop=True)):
+            cols = list(frame.columns)
+            if not frame.reset_index(drop=True).equals(theirs[cols].reset_index(drop=True)):
                 return False
         return True
 

@@ -140,7 +140,9 @@ def build_table(raw: RawTable, fy_start: int = 4) -> tuple[pd.DataFrame, list[Pr
     keep = [c for c in columns if c in allowed or provenance_attribute(c, table)]
 
     # 2. Cells.
-    data: dict[str, list[Any]] = {c: [] for c in dict.fromkeys([*table.columns, *keep])}
+    prov = [c for c in PROVENANCE_COLUMNS if c in keep]
+    per_attribute = [c for c in keep if c not in table.attributes and c not in PROVENANCE_COLUMNS]
+    data: dict[str, list[Any]] = {c: [] for c in [*table.columns, *prov, *per_attribute]}
     index: list[int] = []
     for row_no, cells in raw.rows:
         if len(cells) > len(raw.header) and any(cells[len(raw.header) :]):

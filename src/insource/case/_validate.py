@@ -67,6 +67,13 @@ def _horizon(case: Case) -> tuple[pd.Period, pd.Period] | None:
 
 @_check
 def _finance(case: Case) -> Iterator[Problem]:
+    if case.tables["finance"].empty:
+        yield Problem(
+            "the case has no finance table",
+            "add finance.csv (columns parameter,value) with at least the horizon start and end",
+            file=case.locations["finance"],
+        )
+        return
     fin = case.finance
     if fin["start"] is not None and fin["end"] is not None and fin["end"] < fin["start"]:
         frame = case.tables["finance"]
@@ -442,6 +449,7 @@ def _options(case: Case) -> Iterator[Problem]:
             column="baseline",
         )
     products = list(case.tables["products"]["id"].dropna())
+    known_lines = set(case.tables["lines"]["id"].dropna())
     for row, r in opts.iterrows():
         if r["policy"] == "insource":
             for col in ("line", "start"):
@@ -456,7 +464,7 @@ def _options(case: Case) -> Iterator[Problem]:
                         if col == "line"
                         else "write the first month of in-house production",
                     )
-            if _present(r["line"]):
+            if _present(r["line"]) and r["line"] in known_lines:
                 wanted = [r["product"]] if _present(r["product"]) else products
                 missing = [p for p in wanted if (r["line"], p) not in pairs]
                 if missing:

@@ -220,7 +220,7 @@ def show_command(case_spec: CaseArg, as_json: JsonOpt = False) -> None:
         t.add_column(col, justify="right" if col not in ("product", "sold") else "left")
     for _, p in case.products.iterrows():
         t.add_row(
-            f"{p['id']} ({p['name']})" if p["name"] else p["id"],
+            p["id"],
             f"{p['launch'] or 'start'} – {p['end'] or 'end'}",
             _money(p["net_revenue"], cur),
             _money(p["material_cost"], cur),
@@ -310,14 +310,15 @@ def show_command(case_spec: CaseArg, as_json: JsonOpt = False) -> None:
 
     demand = pd.DataFrame(data["demand_by_fiscal_year"])
     if not demand.empty:
+        pivot = demand.pivot_table(
+            index="fiscal_year", columns=["product", "scenario"], values="volume", aggfunc="sum"
+        )
         t = Table(title="Demand scenarios (units per fiscal year)", title_justify="left")
-        t.add_column("scenario")
-        t.add_column("product")
-        for y in years:
-            t.add_column(cal.label(y)[-4:] if len(years) > 8 else cal.label(y), justify="right")
-        for (scen, prod), g in demand.groupby(["scenario", "product"]):
-            by_year = g.set_index("fiscal_year")["volume"]
-            t.add_row(str(scen), str(prod), *[f"{by_year.get(y, 0) / 1e3:,.1f}k" for y in years])
+        t.add_column("year")
+        for col in pivot.columns:
+            t.add_column("\n".join(map(str, col)), justify="right")
+        for year, row in pivot.iterrows():
+            t.add_row(cal.label(int(str(year))), *[f"{v:,.0f}" for v in row.fillna(0)])
         console.print(t)
 
     if len(case.options):
