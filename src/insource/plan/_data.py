@@ -20,7 +20,17 @@ from insource.case import Case, parse_overrides
 from insource.case._views import other_load
 from insource.errors import InsourceError
 
-__all__ = ["PlanData", "PlanSettings", "apply_overrides", "plan_data", "select_option"]
+#: The arbitrary constant of the textbook formulation's linking constraint.
+TEXTBOOK_BIG_M = 1e7
+
+__all__ = [
+    "TEXTBOOK_BIG_M",
+    "PlanData",
+    "PlanSettings",
+    "apply_overrides",
+    "plan_data",
+    "select_option",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,10 @@ class PlanSettings:
         the earliest start (1: every month; 3: quarters).
     inventory
         Allow building ahead into stock.
+    formulation
+        ``strong`` (bounds from capacity and demand, the demand bound on the
+        linking constraint) or ``textbook`` (big-M with an arbitrary constant
+        :data:`TEXTBOOK_BIG_M`, no demand bound): the benchmark's baseline.
 
     """
 
@@ -46,6 +60,7 @@ class PlanSettings:
     allow_lost_sales: bool = True
     start_step: int = 1
     inventory: bool = True
+    formulation: str = "strong"
 
 
 @dataclass

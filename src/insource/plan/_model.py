@@ -16,7 +16,7 @@ import linopy
 import numpy as np
 import xarray as xr
 
-from insource.plan._data import PlanData
+from insource.plan._data import TEXTBOOK_BIG_M, PlanData
 from insource.plan._terms import capex_weights, fy_weights, objective_terms, period_weights
 
 __all__ = ["ELASTIC", "build_model"]
@@ -60,6 +60,8 @@ def define_capability_variables(m: linopy.Model, d: PlanData, fixed: Fixed | Non
     active = producing & (d.remaining > 0)
     loose = 1.0 + 1e-6 if fixed else 1.0  # see build_model: duals land on Line-hours
     upper = xr.where(active, np.minimum(d.umax * loose, d.remaining), 0.0)
+    if d.settings.formulation == "textbook":
+        upper = xr.where(active, np.inf, 0.0)
     m.add_variables(lower=0.0, upper=upper, mask=active, name="Capability-volume")
     _decision(m, "Capability-start", fixed, d.allowed_start.coords, d.allowed_start, binary=True)
     lower = d.existing.astype(float) * xr.ones_like(d.umax)
@@ -184,12 +186,15 @@ def define_capability_constraints(m: linopy.Model, d: PlanData, slack: float = 0
             frac = frac - g * z.shift(period=k).fillna(0)
     active = d.producing & d.capable
     umax = d.umax * (1.0 + slack)
+    if d.settings.formulation == "textbook":  # an arbitrary big-M, no demand bound
+        umax = xr.full_like(d.umax, TEXTBOOK_BIG_M)
     m.add_constraints(x.sum("region") - umax * frac <= 0, name="Capability-ramp", mask=active)
-    m.add_constraints(
-        x - d.remaining * u <= 0,
-        name="Capability-demand",
-        mask=active & (d.remaining > 0),
-    )
+    if d.settings.formulation != "textbook":
+        m.add_constraints(
+            x - d.remaining * u <= 0,
+            name="Capability-demand",
+            mask=active & (d.remaining > 0),
+        )
     for line, product, month in d.forced_start:
         m.add_constraints(
             zv.loc[line, product, month] == 1, name=f"Capability-forced-{line}-{product}"

@@ -160,7 +160,9 @@ def _recommend(summary: pd.DataFrame, results: dict[str, PlanResult], baseline: 
         f"Choose {best['option']} ({best['policy']}): NPV {best['npv']:,.0f}, "
         f"{best['npv_vs_baseline']:+,.0f} against the status quo {baseline}"
     )
-    if np.isfinite(best["payback_months"]):
+    if best["payback_months"] == 0:
+        text += ", ahead in every month"
+    elif np.isfinite(best["payback_months"]):
         text += f", paying back after {best['payback_months']:.0f} months"
     text += ". Drivers: "
     text += fmt(f"{k} {v:+,.0f}" for k, v in gains.items()) or "none"
