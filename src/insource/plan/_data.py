@@ -205,8 +205,10 @@ def _frame_to_da(
     return xr.DataArray(values, coords=[columns.rename(dim), labels])
 
 
-def _expected_demand(case: Case, scenario: str | None) -> pd.DataFrame:
-    dem = case.demand()
+def _expected_demand(
+    case: Case, scenario: str | None, demand: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    dem = case.demand() if demand is None else demand
     if dem.empty:
         return pd.DataFrame(columns=["product", "region", "period", "volume"])
     if scenario is not None:
@@ -222,7 +224,12 @@ def _expected_demand(case: Case, scenario: str | None) -> pd.DataFrame:
     return dem.groupby(["product", "region", "period"])["volume"].sum().reset_index()
 
 
-def plan_data(case: Case, option: dict[str, Any], settings: PlanSettings) -> PlanData:
+def plan_data(
+    case: Case,
+    option: dict[str, Any],
+    settings: PlanSettings,
+    demand_table: pd.DataFrame | None = None,
+) -> PlanData:
     """Build every coefficient of the planning model for one option.
 
     Parameters
@@ -233,8 +240,14 @@ def plan_data(case: Case, option: dict[str, Any], settings: PlanSettings) -> Pla
         Row of the options table (see :func:`select_option`).
     settings
         Model settings.
+    demand_table
+        ``case.demand()`` computed once by the caller (compare plans every
+        option of one case); ignored when the option's overrides touch demand.
 
     """
+    overrides = str(option.get("overrides") or "")
+    if any(t in overrides for t in ("products.", "demand_scenarios.", "scenarios.", "finance.")):
+        demand_table = None
     case = apply_overrides(case, option.get("overrides"))
     fin = case.finance
     periods = case.horizon
@@ -252,7 +265,7 @@ def plan_data(case: Case, option: dict[str, Any], settings: PlanSettings) -> Pla
     # ---- products and demand ---------------------------------------------
     products_t = case.tables["products"]
     products = pd.Index(list(products_t["id"]), name="product")
-    dem = _expected_demand(case, settings.scenario)
+    dem = _expected_demand(case, settings.scenario, demand_table)
     regions = pd.Index(
         sorted(
             set(map(str, dem["region"]))

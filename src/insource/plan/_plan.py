@@ -29,6 +29,7 @@ def plan(
     time_limit: float | None = None,
     gap: float | None = None,
     duals: bool = True,
+    demand: pd.DataFrame | None = None,
 ) -> PlanResult:
     """Find the NPV-maximising plan of one option (``None``: free optimisation).
 
@@ -45,7 +46,7 @@ def plan(
     """
     settings = settings or PlanSettings()
     row = select_option(case, option)
-    d = plan_data(case, row, settings)
+    d = plan_data(case, row, settings, demand)
     m = build_model(d)
     outcome = solve_model(m, time_limit=time_limit, gap=gap)
     name = str(row.get("id"))
@@ -193,11 +194,14 @@ def compare(
     baseline = str(flagged["id"].iloc[0] if len(flagged) else opts["id"].iloc[0])
     results: dict[str, PlanResult] = {}
     failed: dict[str, str] = {}
+    demand = case.demand()  # once for every option
     for name in opts["id"]:
         if progress is not None:
             progress(str(name))
         try:
-            results[str(name)] = plan(case, str(name), settings, time_limit, gap, duals=False)
+            results[str(name)] = plan(
+                case, str(name), settings, time_limit, gap, duals=False, demand=demand
+            )
         except InfeasiblePlan as exc:
             failed[str(name)] = "; ".join(str(p) for p in exc.problems)
     if baseline not in results:
