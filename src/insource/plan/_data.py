@@ -48,7 +48,11 @@ class PlanSettings:
         Start-of-production decisions are allowed every this many months from
         the earliest start (1: every month; 3: quarters).
     inventory
-        Allow building ahead into stock.
+        Allow building ahead into stock. Off by default: the case format has
+        no holding cost, and with stock the demand bound of the linking
+        constraint weakens from the month's demand to all demand still to come
+        (on the 5x4x120 benchmark the gap at 120 s goes from under 0.5% in
+        13 s to 13%).
     formulation
         ``strong`` (bounds from capacity and demand, the demand bound on the
         linking constraint) or ``textbook`` (big-M with an arbitrary constant
@@ -59,7 +63,7 @@ class PlanSettings:
     scenario: str | None = None
     allow_lost_sales: bool = True
     start_step: int = 1
-    inventory: bool = True
+    inventory: bool = False
     formulation: str = "strong"
 
 

@@ -49,6 +49,15 @@ def _decision(
         m.add_variables(coords=coords, mask=mask, name=name, **kw)
 
 
+def _reach(d: PlanData) -> xr.DataArray:
+    """Most units a source can usefully ship to a region in a month.
+
+    The demand still to come :math:`R_{p,r,t}` when stock is allowed, the
+    month's demand :math:`D_{p,r,t}` when it is not (a tighter bound).
+    """
+    return d.remaining if d.settings.inventory else d.demand
+
+
 def define_capability_variables(m: linopy.Model, d: PlanData, fixed: Fixed | None = None) -> None:
     r"""In-house volume, start and production state of each capability.
 
@@ -57,9 +66,10 @@ def define_capability_variables(m: linopy.Model, d: PlanData, fixed: Fixed | Non
     :math:`u_{l,p,t} \in [0,1]` (1 for existing capabilities).
     """
     producing = d.producing & d.capable
-    active = producing & (d.remaining > 0)
+    reach = _reach(d)
+    active = producing & (reach > 0)
     loose = 1.0 + 1e-6 if fixed else 1.0  # see build_model: duals land on Line-hours
-    upper = xr.where(active, np.minimum(d.umax * loose, d.remaining), 0.0)
+    upper = xr.where(active, np.minimum(d.umax * loose, reach), 0.0)
     if d.settings.formulation == "textbook":
         upper = xr.where(active, np.inf, 0.0)
     m.add_variables(lower=0.0, upper=upper, mask=active, name="Capability-volume")
@@ -191,9 +201,9 @@ def define_capability_constraints(m: linopy.Model, d: PlanData, slack: float = 0
     m.add_constraints(x.sum("region") - umax * frac <= 0, name="Capability-ramp", mask=active)
     if d.settings.formulation != "textbook":
         m.add_constraints(
-            x - d.remaining * u <= 0,
+            x - _reach(d) * u <= 0,
             name="Capability-demand",
-            mask=active & (d.remaining > 0),
+            mask=active & (_reach(d) > 0),
         )
     for line, product, month in d.forced_start:
         m.add_constraints(

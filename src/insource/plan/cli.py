@@ -42,6 +42,10 @@ LostOpt = Annotated[
     bool, typer.Option("--no-lost-sales", help="Forbid unmet demand (the policy may then fail).")
 ]
 
+StockOpt = Annotated[
+    bool, typer.Option("--stock", help="Allow building ahead into stock (no holding cost).")
+]
+
 import_app = typer.Typer(help="Turn files in other formats into cases.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
@@ -116,6 +120,7 @@ def plan_command(
     out: OutOpt = None,
     scenario: ScenarioOpt = None,
     no_lost_sales: LostOpt = False,
+    stock: StockOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the sourcing plan with the highest NPV for one option.
@@ -123,7 +128,7 @@ def plan_command(
     Example: [bold]insource plan nissan-kei-ev --option insource-fy2028 --out results/[/]
     """
     case = load_case(case_spec)
-    settings = PlanSettings(scenario=scenario, allow_lost_sales=not no_lost_sales)
+    settings = PlanSettings(scenario=scenario, allow_lost_sales=not no_lost_sales, inventory=stock)
     with _progress(f"planning {option or 'optimise'}", as_json):
         r = plan(case, option, settings, time_limit, gap)
     tables = _tables(r)
@@ -180,6 +185,7 @@ def compare_command(
     gap: GapOpt = None,
     out: OutOpt = None,
     scenario: ScenarioOpt = None,
+    stock: StockOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan every option of the case side by side against the status quo.
@@ -187,7 +193,7 @@ def compare_command(
     Example: [bold]insource compare nissan-kei-ev[/]
     """
     case = load_case(case_spec)
-    settings = PlanSettings(scenario=scenario)
+    settings = PlanSettings(scenario=scenario, inventory=stock)
     status = None if as_json else err_console.status("comparing options")
 
     def tick(name: str) -> None:
