@@ -98,6 +98,7 @@ class PlanData:
     speed: xr.DataArray  # [line, product, period] units/hour
     other_hours: xr.DataArray  # [line, period]
     min_shifts: xr.DataArray  # [line]
+    base_shifts: xr.DataArray  # [line] shifts worked today (their cost is common to every option)
     max_shifts: xr.DataArray  # [line]
     shift_cost: xr.DataArray  # [line, period] money/month per shift
     shift_free: xr.DataArray  # [line, period] bool: shifts may change here
@@ -368,6 +369,7 @@ def plan_data(
     hours = hps[:, None] * dpy[:, None] / 12.0 * eff
     max_sh = own["max_shifts"].astype(float).fillna(2.0).to_numpy()
     min_sh = own["min_shifts"].astype(float).fillna(0.0).to_numpy()
+    base_sh = own["shifts"].astype(float).fillna(0.0).to_numpy()
     speed = rate[:, None, :] * rate_factor[:, :, None]
     umax = hours[:, None, :] * max_sh[:, None, None] * speed
     step = own["shift_step_months"].astype(float).fillna(3.0).to_numpy().astype(int)
@@ -549,6 +551,7 @@ def plan_data(
         speed=xr.DataArray(speed, coords=[L, P, labels]),
         other_hours=xr.DataArray(other_hours, coords=[L, labels]),
         min_shifts=xr.DataArray(min_sh, coords=[L]),
+        base_shifts=xr.DataArray(base_sh, coords=[L]),
         max_shifts=xr.DataArray(max_sh, coords=[L]),
         shift_cost=xr.DataArray(shift_cost, coords=[L, labels]),
         shift_free=xr.DataArray(shift_free, coords=[L, labels]),

@@ -272,9 +272,15 @@ def define_objective(m: linopy.Model, d: PlanData) -> None:
 
 
 def objective_constant(d: PlanData) -> float:
-    """NPV of the terms that no decision changes: revenue of all demand, JV cost."""
+    """NPV of the terms that no decision changes: revenue of all demand, JV cost.
+
+    Also the credit for today's shifts: shift cost is counted against the
+    shifts each line works today (:math:`S_{l,t}(n_{l,t} - n^0_l)`), since the
+    plant's present shifts are paid in every option and carry other models.
+    """
     w = period_weights(d)
     revenue = float((d.price * d.demand.sum("region") * w).sum())
+    revenue += float((d.shift_cost * d.base_shifts * w).sum())
     dev = 0.0
     if not d.dev_cost.empty:
         dev = float(

@@ -134,6 +134,10 @@ def collect_results(
     rev = _frame(d.price * d.demand.sum("region"), "amount")
     rev["site"], rev["source"], rev["item"] = "", "market", "revenue"
     pieces.append(rev)
+    # today's shifts are paid in every option: shift cost counts against them
+    base = _frame(d.shift_cost * d.base_shifts, "amount")
+    base["item"] = "shift"
+    pieces.append(_label(d, "Line-shifts", base))
     # capex at the tooling decision, depreciation from the start of production
     z = sol["Capability-start"]
     T = d.n_months
