@@ -661,7 +661,7 @@ def sequence_cars(
     _check_instance(inst)
     if method == "local" or (method == "auto" and inst.colours):
         return local_search_sequence(inst, time_limit=time_limit, seed=seed)
-    ls = local_search_sequence(inst, time_limit=0.3 * time_limit, seed=seed, temperature=0.3)
+    ls = local_search_sequence(inst, time_limit=0.6 * time_limit, seed=seed, temperature=0.3)
     if ls.evaluation.score == 0:
         return replace(ls, seconds=time.perf_counter() - start)
     hard = solve_sequence_cpsat(
