@@ -253,6 +253,10 @@ def greedy_sequence(inst: CarSequencingInstance) -> list[int]:
             if colours[full[i]] != colours[full[i - 1]]:
                 break
             run += 1
+    col_left: dict[int, int] = {}
+    if colours:
+        for c, d in enumerate(inst.demand):
+            col_left[colours[c]] = col_left.get(colours[c], 0) + d
     for i in range(n_prev, n_prev + n):
         left = n_prev + n - i
         # cars with each option in the last q-1 positions
@@ -276,7 +280,11 @@ def greedy_sequence(inst: CarSequencingInstance) -> list[int]:
                 if not same:
                     cost += w["PCC"]
                 elif limit is not None and run >= limit:
-                    cost += 10 * WEIGHTS[0]
+                    cost = float("inf")  # hard: only if no other colour is left
+            if colours and limit is not None and cost < float("inf"):
+                new_run = run + 1 if full and colours[c] == colours[full[-1]] else 1
+                if not _paint_feasible(col_left, colours[c], new_run, limit, left - 1):
+                    cost = float("inf")
             key = (cost, -util)
             if best < 0 or key < best_key:
                 best, best_key = c, key
@@ -287,9 +295,34 @@ def greedy_sequence(inst: CarSequencingInstance) -> list[int]:
             run = 1
         full.append(c)
         remaining[c] -= 1
+        if colours:
+            col_left[colours[c]] -= 1
         for k in range(len(ratios)):
             opt_left[k] -= inst.options[c][k]
     return full[n_prev:]
+
+
+def _paint_feasible(col_left: dict[int, int], colour: int, run: int, limit: int, rest: int) -> bool:
+    """Can the cars left after one more car of ``colour`` still meet the batch limit?
+
+    With ``r_Y`` cars of colour ``Y`` left, ``Y`` needs ``ceil(r_Y / L)`` batches, each
+    but the first preceded by a car of another colour; if the line currently ends with
+    ``Y`` (run ``u``), the first ``L - u`` cars of ``Y`` may continue that batch, and
+    every later batch needs a separator.
+    """
+    for col, r in col_left.items():
+        r_y = r - (1 if col == colour else 0)
+        if r_y <= 0:
+            continue
+        others = rest - r_y
+        if col == colour:
+            more = max(0, r_y - (limit - run))
+            needed = -(-more // limit)
+        else:
+            needed = -(-r_y // limit) - 1
+        if others < needed:
+            return False
+    return True
 
 
 # --- local search --------------------------------------------------------------------
