@@ -303,7 +303,7 @@ def greedy_sequence(inst: CarSequencingInstance) -> list[int]:
 
 
 def _paint_feasible(col_left: dict[int, int], colour: int, run: int, limit: int, rest: int) -> bool:
-    """Can the cars left after one more car of ``colour`` still meet the batch limit?
+    """Check that the cars left after one more car of ``colour`` can meet the batch limit.
 
     With ``r_Y`` cars of colour ``Y`` left, ``Y`` needs ``ceil(r_Y / L)`` batches, each
     but the first preceded by a car of another colour; if the line currently ends with
