@@ -120,3 +120,46 @@ def test_roadef_local_search_respects_batch_limit(data):
     # 1000 is reachable only by a batch of three colour-2 cars (limit 2)
     assert min(e.score for e in evals) == 1000
     assert res.objective == min(e.score for e in evals if e.batch_violations == 0) == 2000
+
+
+def test_swap_check_refuses_every_move_that_breaks_the_batch_limit():
+    rng = random.Random(0)
+    for _ in range(200):
+        n_cls = rng.randint(2, 5)
+        inst = CarSequencingInstance(
+            "t",
+            (RatioConstraint("a", 1, 2),),
+            tuple(rng.randint(1, 5) for _ in range(n_cls)),
+            tuple((rng.randint(0, 1),) for _ in range(n_cls)),
+            colours=tuple(rng.randint(1, 3) for _ in range(n_cls)),
+            paint_batch_limit=rng.randint(1, 4),
+            previous=tuple(rng.randrange(n_cls) for _ in range(rng.randint(0, 4))),
+        )
+        seq = [c for c, d in enumerate(inst.demand) for _ in range(d)]
+        rng.shuffle(seq)
+        st = _State(inst, seq)
+        for _ in range(30):
+            if st.N - st.P < 2:
+                break
+            a, b = sorted(rng.sample(range(st.P, st.N), 2))
+            before = evaluate_sequence(inst, st.full[st.P :]).batch_violations
+            st.full[a], st.full[b] = st.full[b], st.full[a]
+            _, too_long = st.colour_cost((a, b))
+            after = evaluate_sequence(inst, st.full[st.P :]).batch_violations
+            # from a valid sequence, every swap that breaks the limit is caught
+            assert too_long or before > 0 or after == 0
+
+
+def test_batch_running_on_from_the_previous_day_counts():
+    inst = CarSequencingInstance(
+        "carry",
+        (RatioConstraint("a", 1, 2),),
+        (1, 1),
+        ((0,), (0,)),
+        colours=(1, 2),
+        paint_batch_limit=2,
+        previous=(0, 0),
+    )
+    # J-1 ends with two colour-1 cars; a third one first in day J breaks the limit
+    assert evaluate_sequence(inst, [0, 1]).batch_violations == 1
+    assert evaluate_sequence(inst, [1, 0]).batch_violations == 0

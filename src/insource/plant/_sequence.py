@@ -152,7 +152,9 @@ def evaluate_sequence(inst: CarSequencingInstance, sequence: Sequence[int]) -> E
                 run = 1
                 if i >= n_prev:
                     pcc += 1
-            if i >= n_prev and inst.paint_batch_limit and run == inst.paint_batch_limit + 1:
+            limit = inst.paint_batch_limit
+            # one count per too-long batch holding a car of day J (it may start in J-1)
+            if limit and i >= n_prev and run > limit and (run == limit + 1 or i == n_prev):
                 batch += 1
     w = _weights(inst)
     score = w["HPRC"] * hprc + w["LPRC"] * lprc + w["PCC"] * pcc
