@@ -58,17 +58,16 @@ def roadef() -> None:
     if root is None:
         return
     print(f"ROADEF 2005: local search {ROADEF_TIME:g} s per instance (challenge allowed 600 s)")
-    print("| set | instance | cars | order | greedy score | LS score | HPRC | PCC | LPRC |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| set | instance | cars | order | greedy score | LS score | HPRC | PCC | LPRC | batch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows(root / "optima.csv"):
         inst = read_roadef(root / row["path"])
         g = evaluate_sequence(inst, greedy_sequence(inst))
         r = sequence_cars(inst, time_limit=ROADEF_TIME, seed=0)
         ev = r.evaluation
-        assert ev.batch_violations == 0
         print(
             f"| {row['set']} | {row['instance']} | {inst.n_cars} | {row['objective_order']} | "
-            f"{g.score} | {ev.score} | {ev.hprc} | {ev.pcc} | {ev.lprc} |",
+            f"{g.score} | {ev.score} | {ev.hprc} | {ev.pcc} | {ev.lprc} | {ev.batch_violations} |",
             flush=True,
         )
 
