@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -838,6 +838,3 @@ def balance(
         )
     assert stations is not None
     return salbp2(graph, stations, time_limit=time_limit, seed=seed, workers=workers)
-
-
-Solver = Callable[..., BalanceResult]
