@@ -38,15 +38,12 @@ def _root() -> None:
     Example: [bold]insource show nissan-kei-ev[/]
     """
 
-
 err_console = Console(stderr=True)
 
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as JSON on standard output (NaN becomes null)."""
-    sys.stdout.write(
-        json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False)
-    )
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
     sys.stdout.write("\n")
 
 
