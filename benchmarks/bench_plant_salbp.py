@@ -1,0 +1,94 @@
+"""SALBP-1 on Scholl (1993, 269 instances) and Otto et al. (2013, n = 20/50/100).
+
+Hybrid method (bounds + station search + CP-SAT) against the baseline of one CP-SAT
+model minimising m with the greedy hint, side by side on a sample.
+"""
+
+from __future__ import annotations
+
+import time
+
+from benchmarks._plant_common import machine, rows, shared_dir, summary
+from insource.plant import check_assignment, read_alb, read_in2, salbp1
+
+TIME_LIMIT = 10.0
+BASELINE_EVERY = 5  # baseline on every 5th Scholl instance
+OTTO_SAMPLE = {20: 1, 50: 5, 100: 5}  # every k-th instance per size
+
+
+def scholl() -> None:
+    root = shared_dir("salbp_scholl1993")
+    if root is None:
+        return
+    graphs = {}
+    res_h, res_b = [], []
+    misses = []
+    for k, row in enumerate(rows(root / "optima.csv")):
+        g = graphs.setdefault(row["file"], read_in2(root / row["file"]))
+        c, m_star = int(row["cycle_time"]), int(row["m_star"])
+        t0 = time.perf_counter()
+        r = salbp1(g, c, time_limit=TIME_LIMIT, seed=0, workers=1)
+        dt = time.perf_counter() - t0
+        assert not check_assignment(g, r.assignment, c), row["instance"]
+        assert r.objective >= m_star, row["instance"]  # never below a published optimum
+        ok = r.status == "optimal" and r.objective == m_star
+        res_h.append((ok, dt, r.objective == m_star))
+        if not ok:
+            misses.append(f"{row['instance']} ({r.objective}/{r.bound} vs {m_star})")
+        if k % BASELINE_EVERY == 0:
+            t1 = time.perf_counter()
+            b = salbp1(g, c, time_limit=TIME_LIMIT, seed=0, workers=1, method="cpsat")
+            res_b.append(
+                (b.status == "optimal" and b.objective == m_star, time.perf_counter() - t1, ok, dt)
+            )
+    n = len(res_h)
+    print(f"machine: {machine()}; time limit {TIME_LIMIT:g} s per instance, 1 CP-SAT worker")
+    print(
+        f"Scholl SALBP-1: {sum(o for o, _, _ in res_h)}/{n} proven optimal = published m*, "
+        f"{sum(e for _, _, e in res_h)}/{n} equal to m* (proven or not); "
+        f"{summary([d for _, d, _ in res_h])}; over 10 s: {sum(d > 10 for _, d, _ in res_h)}"
+    )
+    print(f"  not proven: {', '.join(misses)}")
+    hb = [x[3] for x in res_b]
+    bb = [x[1] for x in res_b]
+    print(
+        f"Side by side on {len(res_b)} instances (every {BASELINE_EVERY}th): hybrid "
+        f"{sum(x[2] for x in res_b)} optimal, total {sum(hb):.1f} s; baseline one-model CP-SAT "
+        f"{sum(x[0] for x in res_b)} optimal, total {sum(bb):.1f} s; time ratio "
+        f"baseline/hybrid {sum(bb) / max(sum(hb), 1e-9):.2f}"
+    )
+
+
+def otto() -> None:
+    root = shared_dir("salbp_otto2013")
+    if root is None:
+        return
+    table = rows(root / "optima.csv")
+    for size, every in OTTO_SAMPLE.items():
+        sel = [r for r in table if int(r["n_tasks"]) == size][::every]
+        proven = equal = 0
+        times = []
+        for row in sel:
+            g = read_alb(root / row["file"])
+            c = int(row["cycle_time"])
+            t0 = time.perf_counter()
+            r = salbp1(g, c, time_limit=TIME_LIMIT)
+            times.append(time.perf_counter() - t0)
+            assert not check_assignment(g, r.assignment, c)
+            proven += r.status == "optimal"
+            if row["m_star"]:
+                equal += r.objective == int(row["m_star"])
+        listed = f", {equal}/{len(sel)} equal to the listed m*" if size == 20 else ""
+        print(
+            f"Otto n={size}: {proven}/{len(sel)} proven optimal within {TIME_LIMIT:g} s"
+            f"{listed}; {summary(times)} (every {every}th instance)"
+        )
+
+
+def main() -> None:
+    scholl()
+    otto()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,840 @@
+"""Assembly line balancing: SALBP-1, SALBP-2 and mixed-model balancing with CP-SAT.
+
+SALBP-1 assigns every task ``j`` (time ``t_j``) to one of ``m`` ordered stations so
+that each station's load is at most the cycle time ``c`` and every precedence
+``i -> j`` has ``station(i) <= station(j)``; it minimises ``m``. SALBP-2 fixes ``m``
+and minimises ``c``. A mixed-model line uses the mix-weighted task times
+``t_j = sum_p w_p t_jp`` (Becker & Scholl 2006) and may also cap the load of each
+model at each station.
+
+Approach (after the OR-Tools sample ``line_balancing_sat.py`` and Scholl & Becker 2006):
+
+1. Lower bounds: LB1 = ceil(sum t / c); LB2 counts tasks longer than c/2 (two never
+   share a station); LB3 weighs tasks by thirds of c (Scholl 1999, ch. 5).
+2. Earliest and latest stations: task j needs the stations of all its predecessors
+   before it, ``E_j = ceil((t_j + sum_{i in P*(j)} t_i) / c)``, and leaves room for its
+   successors, ``station(j) + ceil((t_j + sum_{i in F*(j)} t_i)/c) - 1 <= m``.
+3. A greedy station-oriented heuristic with several priority rules, forwards and
+   backwards, gives an upper bound and the solver's hint.
+4. The CP-SAT model only creates ``x[j,k]`` for ``E_j <= k <= L_j``.
+
+References
+----------
+Scholl, A. (1999). *Balancing and Sequencing of Assembly Lines*, 2nd ed. Physica.
+Scholl, A., Becker, C. (2006). State-of-the-art exact and heuristic solution procedures
+for simple assembly line balancing. *EJOR* 168(3), 666-693.
+Becker, C., Scholl, A. (2006). A survey on problems and methods in generalized assembly
+line balancing. *EJOR* 168(3), 694-715.
+
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from insource.errors import InsourceError
+from insource.plant._problems import TaskGraph
+from insource.plant._search import station_search
+
+__all__ = [
+    "BalanceResult",
+    "balance",
+    "check_assignment",
+    "greedy_balance",
+    "salbp1",
+    "salbp2",
+    "station_bounds",
+]
+
+_STATUS = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    cp_model.MODEL_INVALID: "invalid",
+    cp_model.UNKNOWN: "unknown",
+}
+
+
+@dataclass(frozen=True)
+class BalanceResult:
+    """A line balance: which task goes to which station.
+
+    Attributes
+    ----------
+    problem
+        ``"SALBP-1"`` (minimise stations) or ``"SALBP-2"`` (minimise cycle time).
+    status
+        ``optimal`` (proven), ``feasible`` (not proven) or ``infeasible``.
+    stations, cycle_time
+        Number of stations and cycle time of the solution.
+    objective, bound
+        Objective value and its proven lower bound (stations or cycle time).
+    assignment
+        Station of each task, 1-based.
+    loads
+        Load (sum of mix-weighted task times) of each station.
+    greedy
+        Objective of the greedy warm start.
+    seconds
+        Wall-clock time.
+
+    """
+
+    problem: str
+    status: str
+    stations: int
+    cycle_time: float
+    objective: float
+    bound: float
+    assignment: tuple[int, ...]
+    loads: tuple[float, ...]
+    greedy: float
+    seconds: float
+    name: str = ""
+    model_loads: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def efficiency(self) -> float:
+        """Line efficiency ``sum t / (m c)``."""
+        total = sum(self.loads)
+        return total / (self.stations * self.cycle_time) if self.stations else 0.0
+
+    def table(self) -> pd.DataFrame:
+        """Tidy table: one row per task with its station (1-based) and time."""
+        df = pd.DataFrame(
+            {"task": range(1, len(self.assignment) + 1), "station": list(self.assignment)}
+        )
+        df.attrs["name"] = f"{self.problem} balance of {self.name}"
+        return df
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dictionary for JSON output."""
+        return {
+            "problem": self.problem,
+            "instance": self.name,
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "stations": self.stations,
+            "cycle_time": self.cycle_time,
+            "efficiency": round(self.efficiency, 6),
+            "greedy": self.greedy,
+            "seconds": round(self.seconds, 3),
+            "solution": {
+                "assignment": list(self.assignment),
+                "loads": list(self.loads),
+                "model_loads": {k: list(v) for k, v in self.model_loads.items()},
+            },
+        }
+
+
+# --- graph helpers -------------------------------------------------------------------
+
+
+def _closures(n: int, arcs: Sequence[tuple[int, int]]) -> tuple[list[int], list[int], list[int]]:
+    """Transitive predecessor and successor sets as bitsets, and a topological order."""
+    succ: list[list[int]] = [[] for _ in range(n)]
+    indeg = [0] * n
+    for i, j in arcs:
+        succ[i].append(j)
+        indeg[j] += 1
+    order = [j for j in range(n) if indeg[j] == 0]
+    for v in order:
+        for w in succ[v]:
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                order.append(w)
+    pred_bits = [0] * n
+    for v in order:
+        for w in succ[v]:
+            pred_bits[w] |= pred_bits[v] | (1 << v)
+    succ_bits = [0] * n
+    for v in reversed(order):
+        for w in succ[v]:
+            succ_bits[v] |= succ_bits[w] | (1 << w)
+    return pred_bits, succ_bits, order
+
+
+def _bits_sum(bits: int, times: Sequence[int]) -> int:
+    total = 0
+    while bits:
+        low = bits & -bits
+        total += times[low.bit_length() - 1]
+        bits ^= low
+    return total
+
+
+def _integer_times(times: Sequence[float], cycle: float | None) -> tuple[list[int], int, int]:
+    """Scale times (and cycle) to integers; times round up and the cycle down (safe side)."""
+    values = [*times, *([cycle] if cycle is not None else [])]
+    for scale in (1, 10, 100, 1000, 10000):
+        if all(abs(v * scale - round(v * scale)) < 1e-9 for v in values):
+            break
+    ints = [math.ceil(t * scale - 1e-9) for t in times]
+    c = math.floor(cycle * scale + 1e-9) if cycle is not None else 0
+    return ints, c, scale
+
+
+def station_bounds(times: Sequence[int], cycle: int) -> dict[str, int]:
+    """Scholl's bin-packing lower bounds on the number of stations.
+
+    ``LB1 = ceil(sum t / c)``; ``LB2 = |{t > c/2}| + ceil(|{t = c/2}| / 2)``;
+    ``LB3 = ceil(sum_j w_j)`` with ``w = 1`` for ``t > 2c/3``, ``2/3`` for ``t = 2c/3``,
+    ``1/2`` for ``c/3 < t < 2c/3`` and ``1/3`` for ``t = c/3`` (Scholl 1999, sec. 5.1.3).
+    """
+    lb1 = -(-sum(times) // cycle)
+    big = sum(1 for t in times if 2 * t > cycle)
+    half = sum(1 for t in times if 2 * t == cycle)
+    lb2 = big + -(-half // 2)
+    w = Fraction(0)
+    for t in times:
+        if 3 * t > 2 * cycle:
+            w += 1
+        elif 3 * t == 2 * cycle:
+            w += Fraction(2, 3)
+        elif 3 * t > cycle:
+            w += Fraction(1, 2)
+        elif 3 * t == cycle:
+            w += Fraction(1, 3)
+    lb3 = math.ceil(w)
+    return {"LB1": lb1, "LB2": lb2, "LB3": lb3}
+
+
+# --- greedy --------------------------------------------------------------------------
+
+
+def _greedy_pass(
+    times: Sequence[int],
+    succ: Sequence[Sequence[int]],
+    npred: Sequence[int],
+    cycle: int,
+    priority: Sequence[float],
+) -> list[int]:
+    """Station-oriented assignment: fill each station with the best-priority fitting task."""
+    n = len(times)
+    left = list(npred)
+    ready = {j for j in range(n) if left[j] == 0}
+    station = [0] * n
+    k, load, done = 1, 0, 0
+    while done < n:
+        best, best_p = -1, -math.inf
+        for j in ready:
+            if load + times[j] <= cycle and priority[j] > best_p:
+                best, best_p = j, priority[j]
+        if best < 0:
+            k, load = k + 1, 0
+            continue
+        ready.discard(best)
+        station[best] = k
+        load += times[best]
+        done += 1
+        for w in succ[best]:
+            left[w] -= 1
+            if left[w] == 0:
+                ready.add(w)
+    return station
+
+
+def greedy_balance(times: Sequence[int], arcs: Sequence[tuple[int, int]], cycle: int) -> list[int]:
+    """Best of several priority-rule heuristics, forwards and backwards (1-based stations).
+
+    Rules: ranked positional weight, task time, number of followers, earliest/latest
+    station (Scholl & Voss 1996, "Simple assembly line balancing: heuristic approaches").
+    """
+    n = len(times)
+    pred_bits, succ_bits, _ = _closures(n, arcs)
+    best: list[int] = []
+    for backwards in (False, True):
+        pairs = [(j, i) for i, j in arcs] if backwards else list(arcs)
+        follow = pred_bits if backwards else succ_bits
+        lead = succ_bits if backwards else pred_bits
+        succ: list[list[int]] = [[] for _ in range(n)]
+        npred = [0] * n
+        for i, j in pairs:
+            succ[i].append(j)
+            npred[j] += 1
+        tail = [times[j] + _bits_sum(follow[j], times) for j in range(n)]
+        nfol = [follow[j].bit_count() for j in range(n)]
+        head = [times[j] + _bits_sum(lead[j], times) for j in range(n)]
+        rules: list[Sequence[float]] = [
+            tail,
+            [tail[j] + 1e-6 * times[j] for j in range(n)],
+            [times[j] + 1e-6 * tail[j] for j in range(n)],
+            [nfol[j] + 1e-9 * tail[j] for j in range(n)],
+            [-head[j] + 1e-9 * tail[j] for j in range(n)],
+            [tail[j] / max(1, nfol[j] + 1) for j in range(n)],
+            [math.ceil(tail[j] / cycle) + times[j] / cycle for j in range(n)],
+        ]
+        for rule in rules:
+            st = _greedy_pass(times, succ, npred, cycle, rule)
+            if backwards:
+                m = max(st)
+                st = [m + 1 - s for s in st]
+            if not best or max(st) < max(best):
+                best = st
+    return best
+
+
+def check_assignment(
+    graph: TaskGraph, assignment: Sequence[int], cycle_time: float, tol: float = 1e-6
+) -> list[str]:
+    """List what is wrong with an assignment (empty when it is a valid balance)."""
+    errors = []
+    if len(assignment) != graph.n:
+        return [f"{len(assignment)} stations given for {graph.n} tasks"]
+    for i, j in graph.precedences:
+        if assignment[i] > assignment[j]:
+            errors.append(f"task {i + 1} (station {assignment[i]}) after task {j + 1}")
+    loads: dict[int, float] = {}
+    for j, s in enumerate(assignment):
+        loads[s] = loads.get(s, 0.0) + graph.times[j]
+    for s, load in sorted(loads.items()):
+        if load > cycle_time + tol:
+            errors.append(f"station {s} load {load:g} exceeds cycle time {cycle_time:g}")
+    return errors
+
+
+# --- CP-SAT --------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    times: list[int]
+    scale: int
+    head: list[int]
+    tail: list[int]
+    pred_bits: list[int]
+
+
+def _prepare(graph: TaskGraph) -> _Prepared:
+    graph.check()
+    times, _, scale = _integer_times(graph.times, None)
+    pred_bits, succ_bits, _ = _closures(graph.n, graph.precedences)
+    head = [times[j] + _bits_sum(pred_bits[j], times) for j in range(graph.n)]
+    tail = [times[j] + _bits_sum(succ_bits[j], times) for j in range(graph.n)]
+    return _Prepared(times, scale, head, tail, pred_bits)
+
+
+def _solver(time_limit: float, seed: int, workers: int) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    return solver
+
+
+def _model_loads(
+    graph: TaskGraph, assignment: Sequence[int], m: int
+) -> dict[str, tuple[float, ...]]:
+    out = {}
+    for name, times in graph.model_times.items():
+        loads = [0.0] * m
+        for j, s in enumerate(assignment):
+            loads[s - 1] += times[j]
+        out[name] = tuple(loads)
+    return out
+
+
+def _loads(graph: TaskGraph, assignment: Sequence[int], m: int) -> tuple[float, ...]:
+    loads = [0.0] * m
+    for j, s in enumerate(assignment):
+        loads[s - 1] += graph.times[j]
+    return tuple(_tidy(x) for x in loads)
+
+
+def _tidy(x: float) -> float:
+    r = round(x, 9)
+    return int(r) if float(r).is_integer() else r
+
+
+def _model_caps(
+    graph: TaskGraph, model_cycle_time: float | None, scale: int
+) -> dict[str, tuple[list[int], int]]:
+    if model_cycle_time is None or not graph.model_times:
+        return {}
+    out = {}
+    for name, times in graph.model_times.items():
+        out[name] = (
+            [math.ceil(t * scale - 1e-9) for t in times],
+            math.floor(model_cycle_time * scale),
+        )
+        if max(out[name][0]) > out[name][1]:
+            j = out[name][0].index(max(out[name][0]))
+            raise InsourceError(
+                f"task {j + 1} of model {name} takes {times[j]:g}, longer than the model cycle "
+                f"time {model_cycle_time:g}",
+                "raise --model-cycle-time or split the task",
+            )
+    return out
+
+
+def salbp1(
+    graph: TaskGraph,
+    cycle_time: float,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    method: str = "hybrid",
+    model_cycle_time: float | None = None,
+) -> BalanceResult:
+    """Fewest stations for a cycle time (SALBP-1).
+
+    ``method="hybrid"`` (default) climbs from the lower bound: for ``m = LB, LB+1, ...``
+    it asks whether ``m`` stations suffice, first with a short CP-SAT run (which proves
+    most infeasible ``m`` in well under a second), then with the station-oriented search
+    of :func:`insource.plant._search.station_search` forwards and backwards, then with
+    CP-SAT again. The first feasible ``m`` is optimal because every smaller one was
+    proven infeasible. ``method="cpsat"`` solves one CP-SAT model minimising ``m``
+    (the baseline in ``benchmarks/bench_plant_salbp.py``).
+
+    Parameters
+    ----------
+    graph
+        Tasks, times and precedences (for a mixed-model graph, the weighted times).
+    cycle_time
+        Cycle time ``c``.
+    time_limit, seed, workers
+        Overall wall-clock limit, CP-SAT ``random_seed`` and ``num_workers``.
+    method
+        ``hybrid`` or ``cpsat``.
+    model_cycle_time
+        Mixed-model lines: cap the load of every single model at every station.
+
+    Returns
+    -------
+    BalanceResult
+        ``status`` is ``optimal`` when ``m`` is proven minimal, else ``feasible`` with
+        ``bound`` the best proven lower bound.
+
+    """
+    start = time.perf_counter()
+    deadline = start + time_limit
+    if cycle_time <= 0:
+        raise InsourceError(f"cycle time {cycle_time:g} must be positive", "")
+    prep = _prepare(graph)
+    t, scale = prep.times, prep.scale
+    c = math.floor(cycle_time * scale + 1e-9)
+    n = graph.n
+    long = [j for j in range(n) if t[j] > c]
+    if long:
+        j = long[0]
+        raise InsourceError(
+            f"{graph.name}: task {j + 1} takes {graph.times[j]:g}, longer than the cycle time "
+            f"{cycle_time:g}",
+            f"no station can hold it; use a cycle time >= {max(graph.times):g} or split the task",
+        )
+    caps = _model_caps(graph, model_cycle_time, scale)
+    earliest = [-(-prep.head[j] // c) for j in range(n)]
+    after = [-(-prep.tail[j] // c) for j in range(n)]
+    lb = max([*station_bounds(t, c).values(), *(earliest[j] + after[j] - 1 for j in range(n))])
+    if caps:  # one task per station in topological order is always valid
+        topo = _closures(n, graph.precedences)[2]
+        best = [0] * n
+        for pos, j in enumerate(topo):
+            best[j] = pos + 1
+    else:
+        best = greedy_balance(t, graph.precedences, c)
+    ub = max(best)
+    if method == "cpsat":
+        return _salbp1_cpsat(
+            graph, prep, c, caps, lb, best, cycle_time, seed, workers, deadline, start
+        )
+    if method != "hybrid":
+        raise InsourceError(f"unknown method {method!r}", "use hybrid or cpsat")
+    status = "feasible"
+    m = lb
+    while m < ub and time.perf_counter() < deadline:
+        latest = [m - after[j] + 1 for j in range(n)]
+        if any(earliest[j] > latest[j] for j in range(n)):
+            lb = m = m + 1
+            continue
+        verdict, found = _decide(graph, prep, c, m, caps, latest, best, seed, workers, deadline)
+        if found is not None:
+            best, ub = found, m
+            break
+        if verdict == "infeasible":
+            lb = m = m + 1
+            continue
+        break  # undecided within the time limit
+    if lb >= ub:
+        status = "optimal"
+    return _result(
+        graph, "SALBP-1", status, best, cycle_time, ub, lb, max(best) if caps else ub, start
+    )
+
+
+def _decide(
+    graph: TaskGraph,
+    prep: _Prepared,
+    c: int,
+    m: int,
+    caps: Mapping[str, tuple[list[int], int]],
+    latest: Sequence[int],
+    hint: Sequence[int],
+    seed: int,
+    workers: int,
+    deadline: float,
+) -> tuple[str, list[int] | None]:
+    """Decide whether ``m`` stations can hold the tasks.
+
+    Returns ``(verdict, solution)`` with verdict ``feasible``, ``infeasible`` or ``unknown``.
+    """
+    n = graph.n
+    rev = [(j, i) for i, j in graph.precedences]
+    latest_rev = [m - (-(-prep.head[j] // c)) + 1 for j in range(n)]
+    steps: list[tuple[str, float]] = [("cpsat", 0.1)]
+    if not caps:
+        steps += [("forward", 0.35), ("backward", 0.5)]
+    steps.append(("cpsat", 1.0))
+    for kind, share in steps:
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+        until = now + share * (deadline - now)
+        if kind == "cpsat":
+            code, sol = _salbp1_feasibility(
+                graph, prep, c, m, caps, latest, hint, seed, workers, until - now
+            )
+            if code == "feasible":
+                return code, sol
+            if code == "infeasible":
+                return code, None
+            continue
+        if kind == "forward":
+            out = station_search(prep.times, graph.precedences, c, m, latest, prep.tail, until)
+            sol = out.assignment
+        else:
+            out = station_search(prep.times, rev, c, m, latest_rev, prep.head, until)
+            sol = [m + 1 - k for k in out.assignment] if out.assignment else None
+        if sol is not None:
+            return "feasible", sol
+        if out.exhaustive:
+            return "infeasible", None
+    return "unknown", None
+
+
+def _salbp1_feasibility(
+    graph: TaskGraph,
+    prep: _Prepared,
+    c: int,
+    m: int,
+    caps: Mapping[str, tuple[list[int], int]],
+    latest: Sequence[int],
+    hint: Sequence[int],
+    seed: int,
+    workers: int,
+    time_limit: float,
+) -> tuple[str, list[int] | None]:
+    """Decide with CP-SAT whether a balance with ``m`` stations exists (SALBP-1 decision).
+
+    ``sum_k x[j,k] = 1``; ``sum_j t_j x[j,k] <= c``; ``s_i <= s_j`` for ``i -> j``;
+    ``x[j,k]`` only for ``E_j <= k <= L_j(m)``; and the redundant minimum load
+    ``sum_j t_j x[j,k] >= sum t - (m-1) c`` (no station can idle more than the total
+    idle time ``m c - sum t``).
+    """
+    # 1. Data
+    t, n = prep.times, graph.n
+    earliest = [-(-prep.head[j] // c) for j in range(n)]
+    min_load = sum(t) - (m - 1) * c
+
+    # 2. Variables
+    model = cp_model.CpModel()
+    x = {
+        (j, k): model.new_bool_var(f"x[{j},{k}]")
+        for j in range(n)
+        for k in range(earliest[j], latest[j] + 1)
+    }
+    s = [model.new_int_var(earliest[j], latest[j], f"s[{j}]") for j in range(n)]
+
+    # 3. Constraints
+    # 3.1 Every task at exactly one station; s_j is its number.
+    for j in range(n):
+        ks = range(earliest[j], latest[j] + 1)
+        model.add_exactly_one(x[j, k] for k in ks)
+        model.add(s[j] == sum(k * x[j, k] for k in ks))
+    for k in range(1, m + 1):
+        tasks = [j for j in range(n) if (j, k) in x]
+        load = sum(t[j] * x[j, k] for j in tasks)
+        # 3.2 Capacity: the load never exceeds the cycle time (per model too).
+        model.add(load <= c)
+        for times_p, cap in caps.values():
+            model.add(sum(times_p[j] * x[j, k] for j in tasks) <= cap)
+        # 3.3 Redundant: no station idles more than the whole line may.
+        if min_load > 0:
+            model.add(load >= min_load)
+    # 3.4 Precedence.
+    for i, j in graph.precedences:
+        model.add(s[i] <= s[j])
+
+    # 4. Objective: none (decision problem); hint the greedy stations clipped to the windows.
+    for j in range(n):
+        model.add_hint(s[j], min(max(hint[j], earliest[j]), latest[j]))
+
+    # 5. Solve
+    solver = _solver(time_limit, seed, workers)
+    code = solver.solve(model)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return "feasible", [solver.value(v) for v in s]
+    return ("infeasible" if code == cp_model.INFEASIBLE else "unknown"), None
+
+
+def _salbp1_cpsat(
+    graph: TaskGraph,
+    prep: _Prepared,
+    c: int,
+    caps: Mapping[str, tuple[list[int], int]],
+    lb: int,
+    greedy: Sequence[int],
+    cycle_time: float,
+    seed: int,
+    workers: int,
+    deadline: float,
+    start: float,
+) -> BalanceResult:
+    """One CP-SAT model minimising the number of stations (baseline formulation).
+
+    Model (stations ``k = 1..UB``, ``UB`` from the greedy heuristic)::
+
+        min  m
+        s.t. sum_k x[j,k] = 1                      every task at one station
+             sum_j t_j x[j,k] <= c                 station capacity
+             s_i <= s_j             (i -> j)       precedence
+             s_j + ceil(F_j / c) - 1 <= m          room for task j's followers
+             m >= max(LB1, LB2, LB3)               bin-packing bounds
+    """
+    # 1. Data
+    t, n = prep.times, graph.n
+    ub = max(greedy)
+    earliest = [-(-prep.head[j] // c) for j in range(n)]
+    after = [-(-prep.tail[j] // c) for j in range(n)]
+    if ub <= lb:
+        return _result(graph, "SALBP-1", "optimal", greedy, cycle_time, ub, lb, ub, start)
+
+    # 2. Variables
+    model = cp_model.CpModel()
+    m = model.new_int_var(lb, ub, "stations")
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    s = []
+    for j in range(n):
+        hi = ub - after[j] + 1
+        for k in range(earliest[j], hi + 1):
+            x[j, k] = model.new_bool_var(f"x[{j},{k}]")
+        s.append(model.new_int_var(earliest[j], hi, f"s[{j}]"))
+
+    # 3. Constraints
+    # 3.1 Every task at exactly one station, and s_j is its station number.
+    for j in range(n):
+        ks = range(earliest[j], ub - after[j] + 2)
+        model.add_exactly_one(x[j, k] for k in ks)
+        model.add(s[j] == sum(k * x[j, k] for k in ks))
+    # 3.2 Station capacity: the load never exceeds the cycle time (per model too).
+    for k in range(1, ub + 1):
+        tasks = [j for j in range(n) if (j, k) in x]
+        if tasks:
+            model.add(sum(t[j] * x[j, k] for j in tasks) <= c)
+            for times_p, cap in caps.values():
+                model.add(sum(times_p[j] * x[j, k] for j in tasks) <= cap)
+    # 3.3 Precedence: a task never sits at a later station than its successor.
+    for i, j in graph.precedences:
+        model.add(s[i] <= s[j])
+    # 3.4 Followers of j need ceil(F_j / c) - 1 more stations after s_j (latest station).
+    for j in range(n):
+        model.add(s[j] + after[j] - 1 <= m)
+
+    # 4. Objective, with the greedy solution as hint.
+    model.minimize(m)
+    for (j, k), var in x.items():
+        model.add_hint(var, int(greedy[j] == k))
+    model.add_hint(m, ub)
+
+    # 5. Solve
+    solver = _solver(deadline - time.perf_counter(), seed, workers)
+    code = solver.solve(model)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        assign = [solver.value(s[j]) for j in range(n)]
+        best = int(solver.objective_value)
+        bound = max(lb, math.ceil(solver.best_objective_bound - 1e-9))
+        status = "optimal" if bound >= best else "feasible"
+        return _result(graph, "SALBP-1", status, assign, cycle_time, best, bound, ub, start)
+    if code == cp_model.INFEASIBLE:
+        raise InsourceError(f"{graph.name}: no balance meets the per-model cycle time", "raise it")
+    return _result(graph, "SALBP-1", "feasible", greedy, cycle_time, ub, lb, ub, start)
+
+
+def _result(
+    graph: TaskGraph,
+    problem: str,
+    status: str,
+    assign: Sequence[int],
+    cycle_time: float,
+    objective: float,
+    bound: float,
+    greedy: float,
+    start: float,
+) -> BalanceResult:
+    m = max(assign)
+    return BalanceResult(
+        problem=problem,
+        status=status,
+        stations=m,
+        cycle_time=_tidy(cycle_time),
+        objective=_tidy(objective),
+        bound=_tidy(bound),
+        assignment=tuple(int(a) for a in assign),
+        loads=_loads(graph, assign, m),
+        greedy=_tidy(greedy),
+        seconds=time.perf_counter() - start,
+        name=graph.name,
+        model_loads=_model_loads(graph, assign, m),
+    )
+
+
+def salbp2(
+    graph: TaskGraph,
+    stations: int,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    use_hint: bool = True,
+) -> BalanceResult:
+    """Shortest cycle time for a number of stations (SALBP-2), solved with CP-SAT.
+
+    ``min c`` subject to the SALBP-1 constraints with ``m`` fixed and the capacity
+    ``sum_j t_j x[j,k] <= c``. Bounds: ``c >= max(max_j t_j, ceil(sum t / m))``; the
+    greedy upper bound is the smallest ``c`` for which the SALBP-1 heuristic needs at
+    most ``m`` stations (bisection). Station windows use that upper bound, so they hold
+    for every better cycle time.
+    """
+    start = time.perf_counter()
+    if stations < 1:
+        raise InsourceError(f"stations must be >= 1, got {stations}", "")
+    prep = _prepare(graph)
+    t, scale = prep.times, prep.scale
+    n = graph.n
+
+    # 1. Data: bounds and greedy upper bound on c.
+    c_lb = max(max(t), -(-sum(t) // stations))
+    lo, hi = c_lb, max(c_lb, sum(t))
+    best = greedy_balance(t, graph.precedences, hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        trial = greedy_balance(t, graph.precedences, mid)
+        if max(trial) <= stations:
+            hi, best = mid, trial
+        else:
+            lo = mid + 1
+    c_ub = hi
+    if max(best) > stations:  # pragma: no cover - c = sum t always fits one station
+        best = [1] * n
+    if c_ub <= c_lb:
+        return _scaled2(graph, "optimal", best, c_ub, c_lb, c_ub, scale, stations, start)
+    earliest = [-(-prep.head[j] // c_ub) for j in range(n)]
+    latest = [stations - (-(-prep.tail[j] // c_ub)) + 1 for j in range(n)]
+
+    # 2. Variables
+    model = cp_model.CpModel()
+    c = model.new_int_var(c_lb, c_ub, "cycle")
+    x = {
+        (j, k): model.new_bool_var(f"x[{j},{k}]")
+        for j in range(n)
+        for k in range(earliest[j], latest[j] + 1)
+    }
+    s = [model.new_int_var(earliest[j], latest[j], f"s[{j}]") for j in range(n)]
+
+    # 3. Constraints
+    # 3.1 Every task at exactly one station.
+    for j in range(n):
+        ks = range(earliest[j], latest[j] + 1)
+        model.add_exactly_one(x[j, k] for k in ks)
+        model.add(s[j] == sum(k * x[j, k] for k in ks))
+    # 3.2 Station load at most the cycle time.
+    for k in range(1, stations + 1):
+        tasks = [j for j in range(n) if (j, k) in x]
+        if tasks:
+            model.add(sum(t[j] * x[j, k] for j in tasks) <= c)
+    # 3.3 Precedence.
+    for i, j in graph.precedences:
+        model.add(s[i] <= s[j])
+
+    # 4. Objective
+    model.minimize(c)
+    if use_hint:
+        for (j, k), var in x.items():
+            model.add_hint(var, int(best[j] == k))
+        model.add_hint(c, c_ub)
+
+    # 5. Solve
+    solver = _solver(time_limit - (time.perf_counter() - start), seed, workers)
+    code = solver.solve(model)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        assign = [solver.value(s[j]) for j in range(n)]
+        value = solver.value(c)
+        bound = max(c_lb, math.ceil(solver.best_objective_bound - 1e-9))
+        status = "optimal" if bound >= value else "feasible"
+        return _scaled2(graph, status, assign, value, bound, c_ub, scale, stations, start)
+    return _scaled2(graph, "feasible", best, c_ub, c_lb, c_ub, scale, stations, start)
+
+
+def _scaled2(
+    graph: TaskGraph,
+    status: str,
+    assign: Sequence[int],
+    value: int,
+    bound: int,
+    greedy: int,
+    scale: int,
+    stations: int,
+    start: float,
+) -> BalanceResult:
+    res = _result(
+        graph,
+        "SALBP-2",
+        status,
+        assign,
+        value / scale,
+        value / scale,
+        bound / scale,
+        greedy / scale,
+        start,
+    )
+    if res.stations == stations:
+        return res
+    loads = (*res.loads, *([0] * (stations - res.stations)))
+    return BalanceResult(**{**res.__dict__, "stations": stations, "loads": loads})
+
+
+def balance(
+    graph: TaskGraph,
+    *,
+    cycle_time: float | None = None,
+    stations: int | None = None,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    model_cycle_time: float | None = None,
+) -> BalanceResult:
+    """Balance a line: SALBP-1 with ``cycle_time`` or SALBP-2 with ``stations``."""
+    if (cycle_time is None) == (stations is None):
+        raise InsourceError(
+            "give exactly one of cycle time or stations", "--cycle-time or --stations"
+        )
+    if cycle_time is not None:
+        return salbp1(
+            graph,
+            cycle_time,
+            time_limit=time_limit,
+            seed=seed,
+            workers=workers,
+            model_cycle_time=model_cycle_time,
+        )
+    assert stations is not None
+    return salbp2(graph, stations, time_limit=time_limit, seed=seed, workers=workers)

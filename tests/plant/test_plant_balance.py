@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from insource.errors import InsourceError
+from insource.plant import (
+    TaskGraph,
+    check_assignment,
+    read_in2,
+    read_task_table,
+    salbp1,
+    salbp2,
+    station_bounds,
+)
+
+
+def test_bounds_by_hand():
+    # c = 10: LB1 = ceil(27/10) = 3; LB2: 6, 7, 6 > 5 -> 3; LB3: three tasks > 20/3 -> 3
+    assert station_bounds([6, 7, 6, 4, 4], 10) == {"LB1": 3, "LB2": 3, "LB3": 3}
+    # two tasks of exactly c/2 share one station; weights 1/2 + 1/2 + 1/3 + 1/3 -> 2
+    assert station_bounds([5, 5, 3, 3], 10)["LB2"] == 1
+    assert station_bounds([4, 4, 3, 3], 9)["LB3"] == 2
+
+
+def test_salbp1_tiny_needs_three_stations(data):
+    # sum t = 20 and c = 10, but no precedence-closed set weighs exactly 10 -> m* = 3
+    g = read_in2(data / "tiny.IN2")
+    res = salbp1(g, 10, time_limit=5)
+    assert (res.status, res.stations, res.bound) == ("optimal", 3, 3)
+    assert check_assignment(g, res.assignment, 10) == []
+
+
+def test_salbp2_tiny_by_enumeration(data):
+    # closed prefixes {1}=4, {1,2}=7, {1,3}=9, {1,2,3}=12, {1..4}=14 -> best split 9/11
+    g = read_in2(data / "tiny.IN2")
+    res = salbp2(g, 2, time_limit=5)
+    assert (res.status, res.cycle_time, res.stations) == ("optimal", 11, 2)
+    assert check_assignment(g, res.assignment, 11) == []
+
+
+def test_task_longer_than_cycle_time():
+    g = TaskGraph((3, 12, 4), ((0, 1),), name="g")
+    with pytest.raises(InsourceError, match="task 2 takes 12, longer than the cycle time 10"):
+        salbp1(g, 10)
+
+
+def test_cpsat_baseline_agrees_with_hybrid(data):
+    g = read_in2(data / "tiny.IN2")
+    for c in (7, 8, 10, 12):
+        assert salbp1(g, c, method="cpsat").objective == salbp1(g, c).objective
+
+
+def test_mixed_model_cap_per_model(data):
+    g = read_task_table(data / "mixed.csv", {"sakura": 1, "ek": 1})
+    loose = salbp1(g, 70, model_cycle_time=80)
+    assert loose.stations == 2
+    tight = salbp1(g, 70, model_cycle_time=65)
+    # {a,b} puts 70 s of Sakura work on one station; the only 3-station fix is a|b c|d
+    assert (tight.status, tight.stations) == ("optimal", 3)
+    assert max(tight.model_loads["sakura"]) <= 65
+    assert max(tight.model_loads["ek"]) <= 65
+
+
+SAMPLE = [
+    "MERTENS_c6",
+    "JACKSON_c9",
+    "MITCHELL_c14",
+    "HESKIA_c138",
+    "BUXEY_c27",
+    "SAWYER30_c25",
+    "KILBRID_c56",
+    "TONGE70_c176",
+    "ARC83_c5048",
+]
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_scholl_sample_hits_published_optimum(shared, name):
+    text = (shared / "salbp_scholl1993" / "optima.csv").read_text().splitlines()
+    rows = {r["instance"]: r for r in csv.DictReader(text)}
+    row = rows[name]
+    g = read_in2(shared / "salbp_scholl1993" / row["file"])
+    c = int(row["cycle_time"])
+    res = salbp1(g, c, time_limit=10)
+    assert res.status == "optimal"
+    assert res.stations == int(row["m_star"])
+    assert check_assignment(g, res.assignment, c) == []
+
+
+def test_scholl_salbp2_sample(shared):
+    text = (shared / "salbp_scholl1993" / "optima_salbp2.csv").read_text().splitlines()
+    rows = list(csv.DictReader(text))
+    row = next(r for r in rows if r["graph"] == "Buxey" and r["m_stations"] == "7")
+    g = read_in2(shared / "salbp_scholl1993" / row["file"])
+    res = salbp2(g, 7, time_limit=10)
+    assert res.status == "optimal"
+    assert res.cycle_time == int(row["c_star_or_bounds"])
