@@ -1,0 +1,372 @@
+"""Apply the demand models to a case: segment diffusion, product share, scenarios.
+
+Reads the case tables as DataFrames with the schema's columns
+(``demand_history``, ``market_history``, ``products``, ``markets``, ``series``)
+and
+
+1. fits a diffusion model (Bass or generalised Bass) to the product's segment
+   (``products.market``) on the spans the segment history has;
+2. fits the product's share of the segment with rival entries as dated events
+   (rows of ``markets`` of kind ``product`` under the segment enter with their
+   first reported month; more entries can be passed in);
+3. samples paths of segment x share to the end of the horizon and names low /
+   base / high fiscal-year scenarios for ``scenarios`` / ``demand_scenarios``.
+
+History rows are used on the level they are reported. A span that lies inside
+a longer reported span (the months of a reported year) is dropped, and of two
+partly overlapping spans (a fiscal and a calendar year) the later one is
+dropped; every dropped row is listed in :attr:`CaseForecast.notes`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from insource.case._calendar import parse_month, parse_span
+from insource.demand._bass import BassModel
+from insource.demand._data import Observations, observations_from_frame, select_coarsest
+from insource.demand._gbass import GeneralizedBassModel
+from insource.demand._scenarios import ScenarioSet
+from insource.demand._share import ShareModel
+from insource.errors import InsourceError
+
+__all__ = ["CaseForecast", "forecast_case", "net_price_path", "read_case_folder", "read_entries"]
+
+TABLES = ("demand_history", "market_history", "products", "markets", "series", "finance")
+
+
+@dataclass
+class CaseForecast:
+    """Everything the demand step learnt about one product of a case."""
+
+    product: str
+    market: str
+    fy_start: int
+    market_obs: Observations
+    market_model: BassModel | GeneralizedBassModel
+    share_model: ShareModel
+    share_obs: pd.DataFrame
+    entries: pd.DataFrame
+    scenarios: ScenarioSet
+    notes: list[str] = field(default_factory=list)
+
+    def parameters(self) -> pd.DataFrame:
+        """Return the fitted parameters with intervals as a tidy table."""
+        rows = []
+        for k, v in self.market_model.params_.items():
+            lo, hi = self.market_model.intervals_[k]
+            rows.append({"model": "segment", "parameter": k, "estimate": v, "lo": lo, "hi": hi})
+        for k, v in self.share_model.params_.items():
+            lo, hi = self.share_model.intervals_[k]
+            rows.append({"model": "share", "parameter": k, "estimate": v, "lo": lo, "hi": hi})
+        out = pd.DataFrame(rows)
+        out.attrs["name"] = "Fitted demand parameters (p, q per month)"
+        return out
+
+
+def read_case_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame], int]:
+    """Read the demand-related CSV tables of a case folder and its fiscal-year start.
+
+    A stand-in for the case loader: only the tables the demand step reads, as
+    text (``region`` blank stays blank).
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise InsourceError(
+            f"case {str(folder)!r} not found",
+            "give a built-in case name (insource cases) or a case folder with CSV tables",
+        )
+    tables = {}
+    for name in TABLES:
+        f = path / f"{name}.csv"
+        if f.is_file():
+            tables[name] = pd.read_csv(f, dtype=str, keep_default_na=False)
+    fy_start = 4
+    if "finance" in tables:
+        fin = tables["finance"]
+        hit = fin.loc[fin["parameter"] == "fiscal_year_start", "value"]
+        if len(hit):
+            fy_start = int(hit.iloc[0])
+    elif (path / "case.toml").is_file():
+        meta = tomllib.loads((path / "case.toml").read_text(encoding="utf-8"))
+        fy_start = int(meta.get("fiscal_year_start", fy_start))
+    return tables, fy_start
+
+
+def read_entries(path: str | Path) -> pd.DataFrame:
+    """Read rival entries ``name, entry`` (month) from a CSV file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InsourceError(f"entries file {str(path)!r} not found", "give a CSV with name,entry")
+    df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    if not {"name", "entry"} <= set(df.columns):
+        raise InsourceError(f"{p.name}: needs columns name,entry", "add a header row name,entry")
+    return df
+
+
+def _clean_history(df: pd.DataFrame, where: str, fy_start: int, notes: list[str]) -> pd.DataFrame:
+    if "region" in df.columns:
+        blank = df["region"].fillna("").astype(str).str.strip() == ""
+        if not blank.any():
+            raise InsourceError(
+                f"{where}: only regional rows", "add national rows with a blank region"
+            )
+        df = df[blank]
+    kept = select_coarsest(df, "period", fy_start)
+    dropped = len(df) - len(kept)
+    if dropped:
+        notes.append(f"{where}: {dropped} row(s) inside a longer reported span were not fitted")
+    spans = [parse_span(str(p), fy_start) for p in kept["period"]]
+    keep, last_end = [], None
+    for i, s in enumerate(spans):
+        if last_end is not None and s.start is not None and s.start <= last_end:
+            notes.append(f"{where}: {kept['period'].iloc[i]} overlaps an earlier span; not fitted")
+            keep.append(False)
+            continue
+        keep.append(True)
+        last_end = s.end
+    return kept[keep].reset_index(drop=True)
+
+
+def net_price_path(
+    tables: Mapping[str, pd.DataFrame], product: str, months: pd.PeriodIndex, fy_start: int = 4
+) -> np.ndarray:
+    """Return ``ln(list_price - subsidy)`` of a product for each month.
+
+    Starts from ``products.list_price`` and ``products.subsidy`` and applies
+    the ``series`` rows of the product over their spans (open ends run to
+    the horizon).
+    """
+    prod = tables["products"].set_index("id").loc[product]
+
+    def value(attr: str, default: float) -> np.ndarray:
+        raw = str(prod.get(attr, "") or "").strip()
+        base = float(raw) if raw else default
+        out = np.full(len(months), base)
+        ser = tables.get("series")
+        if ser is not None and len(ser):
+            rows = ser[(ser["table"] == "products") & (ser["id"] == product)]
+            for _, r in rows[rows["attribute"] == attr].iterrows():
+                a, b = parse_span(str(r["period"]), fy_start).clip(months[0], months[-1])
+                mask = (months >= a) & (months <= b)
+                out[mask] = float(r["value"])
+        return out
+
+    price = value("list_price", np.nan)
+    subsidy = value("subsidy", 0.0)
+    net = price - subsidy
+    if not np.all(np.isfinite(net)) or np.any(net <= 0):
+        raise InsourceError(
+            f"product {product!r} needs a list_price above its subsidy for the generalised Bass "
+            "model",
+            "fill products.list_price (and series rows when it changes) or use --model bass",
+        )
+    return np.log(net)
+
+
+def _entries(
+    tables: Mapping[str, pd.DataFrame], market: str, extra: pd.DataFrame | None, fy_start: int
+) -> pd.DataFrame:
+    rows = []
+    mk = tables.get("markets")
+    mh = tables.get("market_history")
+    if mk is not None and mh is not None and "parent" in mk.columns:
+        rivals = mk[(mk.get("kind", "") == "product") & (mk["parent"] == market)]
+        for rid in rivals["id"]:
+            spans = [parse_span(str(p), fy_start) for p in mh.loc[mh["market"] == rid, "period"]]
+            starts = [s.start for s in spans if s.start is not None]
+            if starts:
+                rows.append({"name": rid, "entry": min(starts), "source": "markets table"})
+    if extra is not None:
+        for _, r in extra.iterrows():
+            rows.append(
+                {
+                    "name": r["name"],
+                    "entry": parse_month(str(r["entry"]), fy_start),
+                    "source": str(r.get("source", "")),
+                }
+            )
+    return pd.DataFrame(rows, columns=["name", "entry", "source"])
+
+
+def forecast_case(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    fy_start: int = 4,
+    product: str | None = None,
+    model: str = "bass",
+    end: str = "FY2035",
+    n_paths: int = 1000,
+    seed: int = 0,
+    n_boot: int = 200,
+    entries: pd.DataFrame | None = None,
+    entry_attraction: float = 1.0,
+    future_net_price: Sequence[float] | None = None,
+) -> CaseForecast:
+    """Fit the segment and the product's share, and sample scenarios to ``end``.
+
+    Parameters
+    ----------
+    tables
+        Case tables by name (``demand_history`` and ``market_history`` are
+        required; ``products`` links the product to its segment).
+    fy_start
+        First month of the fiscal year.
+    product
+        Product to forecast (default: the one with history).
+    model
+        ``"bass"`` or ``"gbass"`` (net price as driver).
+    end
+        Last span of the horizon (its last month ends the paths).
+    n_paths, seed
+        Number of sampled paths and their seed.
+    n_boot
+        Bootstrap replicates for the parameter uncertainty.
+    entries
+        Extra rival entries (``name, entry`` month).
+    entry_attraction
+        Attraction of an entrant when the history cannot tell (see
+        :class:`ShareModel`).
+    future_net_price
+        For ``gbass``: net price (list less subsidy) per future month; default
+        the last known value held flat.
+
+    Raises
+    ------
+    InsourceError
+        Missing tables or history, an unknown product, fits that fail.
+
+    """
+    notes: list[str] = []
+    for name in ("demand_history", "market_history"):
+        if name not in tables or tables[name].empty:
+            raise InsourceError(
+                f"the case has no {name} table", f"add {name}.csv with the reported volumes"
+            )
+    dh = tables["demand_history"]
+    known = list(dict.fromkeys(dh["product"]))
+    product = product or known[0]
+    if product not in known:
+        raise InsourceError(
+            f"product {product!r} has no demand history", f"choose one of {', '.join(known)}"
+        )
+    market = _market_of(tables, product)
+    mh = tables["market_history"]
+    seg = _clean_history(mh[mh["market"] == market], f"market_history[{market}]", fy_start, notes)
+    prod = _clean_history(
+        dh[dh["product"] == product], f"demand_history[{product}]", fy_start, notes
+    )
+    starts = [
+        parse_span(str(p), fy_start).start for p in pd.concat([seg["period"], prod["period"]])
+    ]
+    first: pd.Period = min(s for s in starts if s is not None)
+    seg_obs = observations_from_frame(
+        seg, "period", "volume", fy_start=fy_start, where=f"market_history[{market}]", origin=first
+    )
+    last_month = parse_span(end, fy_start).end
+    if last_month is None:
+        raise InsourceError(f"end {end!r} is open", "give a closed end such as FY2035")
+    months_all = pd.period_range(first, last_month, freq="M")
+    if model == "gbass":
+        z = net_price_path(tables, product, months_all, fy_start)
+        hist_end = int(seg_obs.t1.max())
+        if future_net_price is not None:
+            fut = np.log(np.asarray(future_net_price, float))
+            z[hist_end : hist_end + len(fut)] = fut[: len(z) - hist_end]
+        if np.ptp(z[:hist_end]) == 0:
+            raise InsourceError(
+                "price and subsidy do not change over the history, so the generalised Bass "
+                "model cannot learn their effect",
+                "add series rows for list_price/subsidy changes or use --model bass",
+            )
+        mm: BassModel | GeneralizedBassModel = GeneralizedBassModel(n_boot=n_boot, seed=seed).fit(
+            seg_obs, z[:, None]
+        )
+    elif model == "bass":
+        mm = BassModel(n_boot=n_boot, seed=seed).fit(seg_obs)
+    else:
+        raise InsourceError(f"unknown case model {model!r}", "use bass or gbass for a case")
+    ent = _entries(tables, market, entries, fy_start)
+    ent_t = np.array([(e - first).n for e in ent["entry"]], float)
+    # share: product spans that match a segment span exactly
+    seg_by_label = dict(zip(seg["period"], seg["volume"].astype(float), strict=True))
+    matched = prod[prod["period"].isin(seg_by_label)].reset_index(drop=True)
+    if len(matched) < 2:
+        raise InsourceError(
+            f"only {len(matched)} span(s) where both {product} and {market} are reported",
+            "report the product and its segment over the same spans (for example calendar years)",
+        )
+    mobs = observations_from_frame(matched, "period", "volume", fy_start=fy_start, origin=first)
+    seg_tot = matched["period"].map(seg_by_label).to_numpy(float)
+    t_hist = np.arange(int(max(seg_obs.t1.max(), mobs.t1.max())), dtype=float)
+    monthly = _segment_monthly(mm, t_hist, months_all)
+    share = ShareModel(entry_attraction=entry_attraction, n_boot=n_boot, seed=seed + 1).fit(
+        mobs.y, seg_tot, mobs.t0, mobs.t1, monthly, ent_t
+    )
+    share_obs = pd.DataFrame(
+        {
+            "period": matched["period"],
+            "product": mobs.y,
+            "segment": seg_tot,
+            "share": mobs.y / seg_tot,
+            "share_fitted": share.share_fitted_,
+        }
+    )
+    # scenarios: months after the product's last reported month
+    start_t = int(max(mobs.t1.max(), prod_end(prod, first, fy_start)))
+    t_fut = np.arange(start_t, len(months_all), dtype=float)
+    if len(t_fut) == 0:
+        raise InsourceError(
+            f"the horizon ends before {months_all[start_t - 1]}", "give a later end"
+        )
+    rng = np.random.default_rng(seed)
+    s1, s2 = (int(v) for v in rng.integers(0, 2**31, size=2))
+    seg_paths = _segment_paths(mm, n_paths, s1, t_fut, months_all)
+    share_paths = share.simulate(n_paths, s2, t_fut)
+    paths = np.stack([seg_paths * share_paths, seg_paths], axis=2)
+    scen = ScenarioSet(months_all[start_t:], (product, market), paths, seed)
+    return CaseForecast(product, market, fy_start, seg_obs, mm, share, share_obs, ent, scen, notes)
+
+
+def prod_end(prod: pd.DataFrame, first: pd.Period, fy_start: int) -> int:
+    """Return months from ``first`` to the end of the last reported span."""
+    ends = [parse_span(str(p), fy_start).end for p in prod["period"]]
+    return max((e - first).n + 1 for e in ends if e is not None)
+
+
+def _market_of(tables: Mapping[str, pd.DataFrame], product: str) -> str:
+    prods = tables.get("products")
+    mh = tables["market_history"]
+    if prods is not None and "market" in prods.columns:
+        hit = prods.loc[prods["id"] == product, "market"]
+        if len(hit) and str(hit.iloc[0]).strip():
+            return str(hit.iloc[0]).strip()
+    markets = list(dict.fromkeys(mh["market"]))
+    if len(markets) == 1:
+        return str(markets[0])
+    raise InsourceError(
+        f"product {product!r} has no market and the case has several",
+        "set products.market to the segment the product sells into",
+    )
+
+
+def _segment_monthly(
+    mm: BassModel | GeneralizedBassModel, t: np.ndarray, months: pd.PeriodIndex
+) -> np.ndarray:
+    if isinstance(mm, GeneralizedBassModel):
+        return mm.predict(mm._z, t, t + 1)
+    return mm.predict(t, t + 1)
+
+
+def _segment_paths(
+    mm: BassModel | GeneralizedBassModel, n: int, seed: int, t: np.ndarray, months: pd.PeriodIndex
+) -> np.ndarray:
+    if isinstance(mm, GeneralizedBassModel):
+        return mm.simulate(n, seed, mm._z, t, t + 1)
+    return mm.simulate(n, seed, t, t + 1)
