@@ -1,0 +1,62 @@
+"""The built-in kei-EV demand history: segment diffusion, share, scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insource.demand import CaseForecast, forecast_case, net_price_path, read_case_folder
+from insource.demand._case import read_entries
+from insource.errors import InsourceError
+
+DATA = Path(__file__).parent / "data" / "kei"
+ENTRIES = Path(__file__).parents[2] / "src/insource/demand/data/kei_ev_entries.csv"
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return read_case_folder(DATA)[0]
+
+
+@pytest.fixture(scope="module")
+def fc(tables: dict[str, pd.DataFrame]) -> CaseForecast:
+    return forecast_case(tables, n_paths=2000, seed=3, n_boot=100, entries=read_entries(ENTRIES))
+
+
+def test_fits_yearly_totals_without_double_counting(fc: CaseForecast) -> None:
+    assert list(fc.market_obs.labels) == ["CY2021", "CY2022", "CY2023", "CY2024", "CY2025"]
+    assert any("inside a longer reported span" in n for n in fc.notes)
+    # the fitted yearly totals are the model's cumulative adoption over each year
+    m = fc.market_model
+    np.testing.assert_allclose(m.fitted_, m.predict(fc.market_obs.t0, fc.market_obs.t1))
+    lo, hi = m.intervals_["m"]
+    assert lo < m.m_ < hi
+    assert m.m_ >= 0.9 * fc.market_obs.y.sum()
+
+
+def test_paths_run_to_fy2035_and_are_seeded(fc: CaseForecast, tables: dict) -> None:
+    s = fc.scenarios
+    assert str(s.months[0]) == "2026-01"
+    assert str(s.months[-1]) == "2036-03"
+    assert s.paths.shape == (2000, len(s.months), 2)
+    assert np.all(s.paths[:, :, 0] <= s.paths[:, :, 1] + 1e-9)  # product within its segment
+    again = forecast_case(tables, n_paths=2000, seed=3, n_boot=100, entries=read_entries(ENTRIES))
+    np.testing.assert_array_equal(again.scenarios.paths, s.paths)
+
+
+def test_net_price_follows_series_rows(tables: dict) -> None:
+    months = pd.period_range("2023-11", "2025-05", freq="M")
+    z = np.exp(net_price_path(tables, "sakura", months))
+    assert z[0] == pytest.approx(2399100 - 550000)
+    assert z[1] == pytest.approx(2548700 - 550000)
+    assert z[-1] == pytest.approx(2599300 - 580000)
+
+
+def test_unknown_product_and_bad_model(tables: dict) -> None:
+    with pytest.raises(InsourceError, match="no demand history"):
+        forecast_case(tables, product="leaf", n_paths=10, n_boot=0)
+    with pytest.raises(InsourceError, match="unknown case model"):
+        forecast_case(tables, model="ets", n_paths=10, n_boot=0)
