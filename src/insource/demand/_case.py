@@ -292,6 +292,21 @@ def forecast_case(
         mm = BassModel(n_boot=n_boot, seed=seed).fit(seg_obs)
     else:
         raise InsourceError(f"unknown case model {model!r}", "use bass or gbass for a case")
+    sold = float(seg_obs.y.sum())
+    peak = seg_obs.month(mm.peak_time_) if isinstance(mm, BassModel) else None
+    ape = np.abs(mm.fitted_ - seg_obs.y) / np.maximum(seg_obs.y, 1.0)
+    notes.append(
+        f"segment fit: {sold:,.0f} of a fitted potential m = {mm.m_:,.0f} already sold "
+        f"({sold / mm.m_:.0%})"
+        + (f", adoption peaked {peak}" if peak is not None else "")
+        + f"; in-sample error by span {', '.join(f'{v:.0%}' for v in ape)}"
+    )
+    if sold / mm.m_ > 0.8:
+        notes.append(
+            "the history alone reads the segment as a single adoption wave that is mostly "
+            "over; growth from new models, cheaper cells or subsidies is not in the data and "
+            "must come from a judgmental scenario (see docs/demand.md)"
+        )
     ent = _entries(tables, market, entries, fy_start)
     ent_t = np.array([(e - first).n for e in ent["entry"]], float)
     # share: product spans that match a segment span exactly
