@@ -38,15 +38,12 @@ def _root() -> None:
     Example: [bold]insource show nissan-kei-ev[/]
     """
 
-
 err_console = Console(stderr=True)
 
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as JSON on standard output (NaN becomes null)."""
-    sys.stdout.write(
-        json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False)
-    )
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
     sys.stdout.write("\n")
 
 
@@ -67,7 +64,7 @@ def _report_error(exc: InsourceError, as_json: bool) -> None:
 def _register_subcommands() -> None:
     """Import the modules that add commands to :data:`app`."""
     import insource.case.cli  # noqa: F401
-    import insource.demand.cli  # noqa: F401
+    from insource.demand import cli as _demand_cli  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
