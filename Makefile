@@ -44,7 +44,7 @@ bench: setup
 	$(BIN)/python -m benchmarks
 
 docs: setup
-	$(BIN)/python -m insource.case.docs > docs/case-format.md
+	$(BIN)/python -m insource.case._docs > docs/case-format.md
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -13,7 +13,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-
 from typer.exceptions import TyperException
 
 from insource.errors import InsourceError
@@ -29,6 +28,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console()
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console = Console(width=140)
 
 
 @app.callback()
@@ -38,12 +39,15 @@ def _root() -> None:
     Example: [bold]insource show nissan-kei-ev[/]
     """
 
-err_console = Console(stderr=True)
+
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as JSON on standard output (NaN becomes null)."""
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+    sys.stdout.write(
+        json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    )
     sys.stdout.write("\n")
 
 

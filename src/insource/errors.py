@@ -28,6 +28,7 @@ class Problem:
         Row number as the user sees it (the header is row 1).
     column
         Column (attribute) name.
+
     """
 
     what: str

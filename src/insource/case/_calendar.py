@@ -93,6 +93,7 @@ def parse_month(text: str, fy_start: int = 4) -> pd.Period:
     Period('2028-04', 'M')
     >>> parse_month("FY2028")
     Period('2028-04', 'M')
+
     """
     return _parse_unit(text, fy_start)[0]
 
@@ -108,20 +109,20 @@ def parse_span(text: str, fy_start: int = 4) -> Span:
     Period('2023-11', 'M')
     >>> parse_span("FY2028/").end is None
     True
+
     """
     s = text.strip()
     if not s:
         raise SpanError("the span is empty; write a month (2028-04), a year (FY2028) or A/B")
     if "/" not in s:
-        start, end = _parse_unit(s, fy_start)
-        return Span(start, end)
+        return Span(*_parse_unit(s, fy_start))
     a, _, b = s.partition("/")
     if "/" in b:
         raise SpanError(f"{text!r} has more than one '/'; write A/B")
     if not a.strip() and not b.strip():
         raise SpanError(f"{text!r} is open at both ends; give at least one end")
-    start = _parse_unit(a, fy_start)[0] if a.strip() else None
-    end = _parse_unit(b, fy_start)[1] if b.strip() else None
+    start: pd.Period | None = _parse_unit(a, fy_start)[0] if a.strip() else None
+    end: pd.Period | None = _parse_unit(b, fy_start)[1] if b.strip() else None
     if start is not None and end is not None and end < start:
         raise SpanError(f"{text!r} ends before it starts")
     return Span(start, end)
@@ -149,6 +150,7 @@ class FiscalCalendar:
         --------
         >>> FiscalCalendar(4).fiscal_year(pd.period_range("2029-02", "2029-05", freq="M"))
         array([2028, 2028, 2029, 2029])
+
         """
         idx = pd.PeriodIndex(periods)
         years = np.asarray(idx.year)

@@ -1,0 +1,229 @@
+"""The in-memory case: typed tables plus the accessors every module uses.
+
+A :class:`Case` holds one pandas DataFrame per schema table (indexed by the
+row number the user sees in the file) and the case metadata. It knows nothing
+of solvers; the planner, the demand models and the risk evaluator read it
+through the accessors here (horizon, fiscal calendar, time series, demand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insource.case._calendar import FiscalCalendar, Span, month_range, parse_month, parse_span
+from insource.case._schema import schema
+from insource.case._tables import empty_table, finance_values
+
+__all__ = ["Case", "row_keys"]
+
+
+def row_keys(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    """The key of each row as text, parts joined by ``:`` (``kyushu-2:kei-ev-2028``)."""
+    if frame.empty:
+        return pd.Series([], dtype="object", index=frame.index)
+    parts = [frame[k].astype("object").where(frame[k].notna(), "") for k in key]
+    out = parts[0].astype(str)
+    for p in parts[1:]:
+        out = out + ":" + p.astype(str)
+    return out
+
+
+class Case:
+    """A sourcing problem: products, plants, contracts, partners, demand, money.
+
+    Parameters
+    ----------
+    tables
+        DataFrames by table name; missing tables are empty.
+    meta
+        ``name``, ``title``, ``description`` (from ``case.toml``).
+    locations
+        File label of each table (for messages), e.g. ``products.csv``.
+
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        meta: Mapping[str, Any] | None = None,
+        locations: Mapping[str, str] | None = None,
+    ) -> None:
+        self.tables: dict[str, pd.DataFrame] = {
+            name: tables[name] if name in tables else empty_table(name) for name in schema()
+        }
+        self.meta: dict[str, Any] = dict(meta or {})
+        self.locations: dict[str, str] = {name: f"{name}.csv" for name in schema()}
+        self.locations.update(locations or {})
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items() if len(v))
+        return f"Case({self.name!r}: {sizes})"
+
+    @property
+    def name(self) -> str:
+        """Case name from ``case.toml``."""
+        return str(self.meta.get("name", ""))
+
+    @property
+    def title(self) -> str:
+        """Case title (falls back to the name)."""
+        return str(self.meta.get("title") or self.name)
+
+    def copy(self) -> Case:
+        """Deep copy (tables and metadata)."""
+        return Case(
+            {k: v.copy() for k, v in self.tables.items()}, dict(self.meta), dict(self.locations)
+        )
+
+    def equals(self, other: Case) -> bool:
+        """Same metadata and same tables (values, columns in any order, dtypes)."""
+        if self.meta != other.meta:
+            return False
+        for name, frame in self.tables.items():
+            theirs = other.tables[name]
+            if set(frame.columns) != set(theirs.columns):
+                return False
+            cols = list(frame.columns)
+            if not frame.reset_index(drop=True).equals(theirs[cols].reset_index(drop=True)):
+                return False
+        return True
+
+    # ---- finance and time -------------------------------------------------
+
+    @property
+    def finance(self) -> dict[str, Any]:
+        """Typed finance parameters with defaults (``start``/``end`` as months)."""
+        return finance_values(self.tables["finance"])
+
+    @property
+    def calendar(self) -> FiscalCalendar:
+        """The fiscal calendar of the case."""
+        return FiscalCalendar(int(self.finance["fiscal_year_start"]))
+
+    @property
+    def horizon(self) -> pd.PeriodIndex:
+        """Every month of the planning horizon."""
+        fin = self.finance
+        if fin["start"] is None or fin["end"] is None:
+            raise ValueError("the case has no horizon: set finance start and end")
+        return month_range(fin["start"], fin["end"])
+
+    def span(self, text: str) -> Span:
+        """Parse a span with the case's fiscal-year start."""
+        return parse_span(text, self.calendar.start_month)
+
+    def month(self, text: str) -> pd.Period:
+        """Parse a month (a year means its first month)."""
+        return parse_month(text, self.calendar.start_month)
+
+    def keys(self, table: str) -> pd.Series:
+        """Key text of every row of ``table`` (parts joined by ``:``)."""
+        return row_keys(self.tables[table], schema()[table].key)
+
+    # ---- derived views ----------------------------------------------------
+
+    def timeseries(self, table: str, attribute: str) -> pd.DataFrame:
+        """Monthly values of a numeric attribute over the horizon, one column per row.
+
+        The static value of each row applies, except over the spans the
+        ``series`` table gives for it (later series rows win).
+
+        Returns
+        -------
+        DataFrame
+            Index ``period`` (the horizon), columns the row keys; ``attrs``
+            carry ``name`` and ``unit``.
+
+        """
+        tab = schema()[table]
+        attr = tab.attributes[attribute]
+        frame = self.tables[table]
+        keys = self.keys(table)
+        horizon = self.horizon
+        base = pd.to_numeric(frame[attribute], errors="coerce").astype("float64").to_numpy()
+        values = np.broadcast_to(base, (len(horizon), len(base))).copy()
+        out = pd.DataFrame(values, index=horizon, columns=pd.Index(keys.to_list(), name=table))
+        series = self.tables["series"]
+        hits = series[(series["table"] == table) & (series["attribute"] == attribute)]
+        first, last = horizon[0], horizon[-1]
+        for _, row in hits.iterrows():
+            if row["id"] not in out.columns or row["period"] is None or pd.isna(row["value"]):
+                continue
+            start, end = self.span(row["period"]).clip(first, last)
+            start, end = max(start, first), min(end, last)
+            if start <= end:
+                out.loc[start:end, row["id"]] = float(row["value"])
+        out.attrs.update(name=f"{table}.{attribute}", unit=attr.unit)
+        return out
+
+    def demand(self) -> pd.DataFrame:
+        """Scenario demand per month, spread evenly over each span.
+
+        Returns
+        -------
+        DataFrame
+            Tidy: ``scenario, product, region, period, volume`` (units per
+            month), restricted to the horizon, scaled by each product's
+            ``demand_scale``.
+
+        """
+        ds = self.tables["demand_scenarios"]
+        cols = ["scenario", "product", "region", "period", "volume"]
+        if ds.empty:
+            empty = pd.DataFrame(columns=cols)
+            empty.attrs.update(name="demand", unit="units/month")
+            return empty
+        first, last = self.horizon[0], self.horizon[-1]
+        pieces = []
+        for _, row in ds.dropna(subset=["scenario", "product", "period", "volume"]).iterrows():
+            months = self.span(row["period"]).months(first, last)
+            inside = months[(months >= first) & (months <= last)]
+            if len(months) == 0 or len(inside) == 0:
+                continue
+            pieces.append(
+                pd.DataFrame(
+                    {
+                        "scenario": row["scenario"],
+                        "product": row["product"],
+                        "region": row["region"] or "",
+                        "period": inside,
+                        "volume": float(row["volume"]) / len(months),
+                    }
+                )
+            )
+        keys = ["scenario", "product", "region", "period"]
+        out = (
+            pd.concat(pieces, ignore_index=True)
+            .groupby(keys, sort=True)["volume"]
+            .sum()
+            .reset_index()
+        )
+        scale = self.tables["products"].set_index("id")["demand_scale"].astype("float64")
+        out["volume"] = out["volume"] * out["product"].map(scale).fillna(1.0).to_numpy()
+        out.attrs.update(name="demand", unit="units/month")
+        return out
+
+    def provenance(self, table: str, key: str, attribute: str) -> dict[str, str | None]:
+        """Source and confidence of one figure (per-attribute columns win)."""
+        frame = self.tables[table]
+        hit = frame[self.keys(table) == key]
+        out: dict[str, str | None] = {"source": None, "confidence": None}
+        if hit.empty:
+            return out
+        row = hit.iloc[0]
+        for what in out:
+            for col in (f"{attribute}_{what}", what):
+                if col in frame.columns and row[col] is not None and not pd.isna(row[col]):
+                    out[what] = str(row[col])
+                    break
+        return out

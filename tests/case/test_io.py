@@ -1,0 +1,116 @@
+"""Folder and workbook round trips: nothing is lost, nothing half-written."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from insource.case import load_case, read_case, save_case
+from insource.errors import InsourceError
+
+
+def _assert_same(a, b) -> None:
+    assert a.meta == b.meta
+    for name in a.tables:
+        pd.testing.assert_frame_equal(
+            a.tables[name].reset_index(drop=True),
+            b.tables[name].reset_index(drop=True),
+            check_like=True,
+        )
+    assert a.equals(b)
+
+
+def _unicode(case):
+    case = case.copy()
+    case.meta["title"] = "日産サクラ — Kyūshū test ✓"
+    case.products.loc[:, "name"] = "サクラ"
+    case.products["note"] = pd.Series(
+        'quotes " and, commas', index=case.products.index, dtype=object
+    )
+    return case
+
+
+@pytest.mark.parametrize("target", ["folder", "book.xlsx"])
+def test_round_trip_tiny(tiny_dir: Path, tmp_path: Path, target: str) -> None:
+    case = _unicode(load_case(tiny_dir))
+    path = save_case(case, tmp_path / target)
+    back = load_case(path)
+    _assert_same(case, back)
+    # and a second trip is byte-stable for folders
+    again = save_case(back, tmp_path / f"again-{target}")
+    _assert_same(back, load_case(again))
+
+
+@pytest.mark.parametrize("target", ["folder", "book.xlsx"])
+def test_round_trip_builtin(tmp_path: Path, target: str) -> None:
+    case = load_case("nissan-kei-ev")
+    back = load_case(save_case(case, tmp_path / target))
+    _assert_same(case, back)
+
+
+def test_provenance_columns_survive(tiny_dir: Path, tmp_path: Path) -> None:
+    case = load_case(tiny_dir)
+    back = load_case(save_case(case, tmp_path / "b.xlsx"))
+    assert back.provenance("products", "car", "net_revenue") == {
+        "source": "hand-made",
+        "confidence": "reported",
+    }
+    assert "net_revenue_source" in back.products.columns
+
+
+def test_folder_files_are_plain(tiny_dir: Path, tmp_path: Path) -> None:
+    out = save_case(load_case(tiny_dir), tmp_path / "out")
+    text = (out / "contracts.csv").read_text(encoding="utf-8")
+    assert "800," in text
+    assert "800.0" not in text
+    assert (out / "case.toml").read_text(encoding="utf-8").startswith("[case]")
+
+
+def test_refuses_to_overwrite(tiny_dir: Path, tmp_path: Path) -> None:
+    case = load_case(tiny_dir)
+    save_case(case, tmp_path / "x")
+    with pytest.raises(InsourceError, match="already exists"):
+        save_case(case, tmp_path / "x")
+    save_case(case, tmp_path / "x", overwrite=True)
+
+
+@pytest.mark.parametrize("target", ["folder", "book.xlsx"])
+def test_failed_write_leaves_nothing(
+    tiny_dir: Path, tmp_path: Path, monkeypatch, target: str
+) -> None:
+    import insource.case._io as io
+
+    case = load_case(tiny_dir)
+    real = io.format_cell if target == "folder" else io._excel_value
+    calls = {"n": 0}
+
+    def flaky(value):
+        calls["n"] += 1
+        if calls["n"] > 40:  # fail part-way through, after some files or sheets
+            raise OSError("disk full")
+        return real(value)
+
+    monkeypatch.setattr(io, "format_cell" if target == "folder" else "_excel_value", flaky)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        save_case(case, out / target)
+    assert list(out.iterdir()) == []  # no partial file, no temporary left behind
+
+
+def test_excel_dates_in_month_columns_are_read_as_months(tiny_dir: Path, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    book = save_case(load_case(tiny_dir), tmp_path / "b.xlsx")
+    wb = load_workbook(book)
+    ws = wb["options"]
+    header = [c.value for c in ws[1]]
+    ws.cell(
+        row=3, column=header.index("start") + 1, value=datetime(2026, 8, 1)
+    )  # Excel turned it into a date
+    wb.save(book)
+    case, problems = read_case(book)
+    assert problems == []
+    assert case.options.loc[3, "start"] == "2026-08"

@@ -1,0 +1,43 @@
+"""Chunked work gives the same answer here, on one Dask worker and on two."""
+
+import numpy as np
+import pytest
+
+from insource.errors import InsourceError
+from insource.risk._cluster import chunk_seeds, chunks, dask_client, map_chunks
+
+
+def work(start: int, stop: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.arange(start, stop) + rng.normal(size=stop - start)
+
+
+def test_chunks_cover_the_range() -> None:
+    assert chunks(10, 4) == [(0, 4), (4, 8), (8, 10)]
+    assert len(set(chunk_seeds(1, 100))) == 100
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_one_and_two_workers_give_identical_results() -> None:
+    here = np.concatenate(map_chunks(work, 1000, 128, seed=42))
+    with dask_client(workers=1) as client:
+        one = np.concatenate(map_chunks(work, 1000, 128, seed=42, client=client))
+        client.cluster.scale(2)
+        client.wait_for_workers(2, timeout=60)
+        assert len(client.scheduler_info()["workers"]) == 2
+        seen: list[int] = []
+        two = np.concatenate(
+            map_chunks(work, 1000, 128, seed=42, client=client, progress=seen.append)
+        )
+    assert np.array_equal(here, one)
+    assert np.array_equal(here, two)
+    assert seen == list(range(1, 9))
+
+
+def test_unreachable_scheduler_is_a_user_error() -> None:
+    with (
+        pytest.raises(InsourceError, match="cannot reach the Dask scheduler"),
+        dask_client("tcp://127.0.0.1:9", timeout=1),
+    ):
+        pass
