@@ -28,7 +28,7 @@ def fc(tables: dict[str, pd.DataFrame]) -> CaseForecast:
 
 def test_fits_yearly_totals_without_double_counting(fc: CaseForecast) -> None:
     assert list(fc.market_obs.labels) == ["CY2021", "CY2022", "CY2023", "CY2024", "CY2025"]
-    assert any("inside a longer reported span" in n for n in fc.notes)
+    assert any("overlapping row(s) not fitted" in n for n in fc.notes)
     # the fitted yearly totals are the model's cumulative adoption over each year
     m = fc.market_model
     np.testing.assert_allclose(m.fitted_, m.predict(fc.market_obs.t0, fc.market_obs.t1))
@@ -39,7 +39,7 @@ def test_fits_yearly_totals_without_double_counting(fc: CaseForecast) -> None:
 
 def test_paths_run_to_fy2035_and_are_seeded(fc: CaseForecast, tables: dict) -> None:
     s = fc.scenarios
-    assert str(s.months[0]) == "2026-01"
+    assert str(s.months[0]) == "2026-01"  # no horizon in these tables: after the history
     assert str(s.months[-1]) == "2036-03"
     assert s.paths.shape == (2000, len(s.months), 2)
     assert np.all(s.paths[:, :, 0] <= s.paths[:, :, 1] + 1e-9)  # product within its segment
@@ -60,3 +60,27 @@ def test_unknown_product_and_bad_model(tables: dict) -> None:
         forecast_case(tables, product="leaf", n_paths=10, n_boot=0)
     with pytest.raises(InsourceError, match="unknown case model"):
         forecast_case(tables, model="ets", n_paths=10, n_boot=0)
+
+
+def test_builtin_case_through_the_loader() -> None:
+    from insource.case import load_case
+
+    case = load_case("nissan-kei-ev")
+    fc = forecast_case(
+        case.tables,
+        fy_start=case.calendar.start_month,
+        n_paths=300,
+        n_boot=50,
+        entries=read_entries(ENTRIES),
+    )
+    assert fc.market == "jp-kei-bev"
+    assert fc.region == "japan"
+    assert list(fc.share_obs["period"]) == ["CY2022", "CY2023", "CY2024", "CY2025"]
+    assert fc.share_obs["product"].iloc[1] == pytest.approx(37_140)  # 2023 months summed
+    assert fc.scenarios.items == ("sakura", "kei-ev-2028", "jp-kei-bev")
+    assert str(fc.scenarios.months[0]) == "2026-04"  # the case horizon
+    months = fc.scenarios.months
+    sak = fc.scenarios.paths[:, :, 0]
+    succ = fc.scenarios.paths[:, :, 1]
+    assert np.all(sak[:, months > pd.Period("2028-03", "M")] == 0)
+    assert np.all(succ[:, months < pd.Period("2028-04", "M")] == 0)

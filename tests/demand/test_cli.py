@@ -14,6 +14,7 @@ from insource.cli import main
 from insource.demand import bass_cdf
 
 DATA = Path(__file__).parent / "data" / "kei"
+ENTRIES = Path(__file__).parents[2] / "src/insource/demand/data/kei_ev_entries.csv"
 
 
 def _write(path: Path, periods: list[str], values: list[object]) -> Path:
@@ -101,21 +102,44 @@ def test_irregular_series_rejected_by_statistical_model(tmp_path: Path) -> None:
     assert main(["forecast", "fit", str(path), "--model", "theta"]) == 2
 
 
-def test_case_writes_scenarios_into_a_case_folder(
+def test_builtin_case_writes_valid_scenario_tables(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    case = tmp_path / "case"
-    shutil.copytree(DATA, case)
+    from insource.case import load_case, resolve_case
+
+    case = tmp_path / "kei"
+    shutil.copytree(resolve_case("nissan-kei-ev"), case)
     code = main(
-        ["forecast", str(case), "--scenarios", "500", "--seed", "4", "--out", str(case), "--json"]
+        [
+            "forecast",
+            str(case),
+            "--scenarios",
+            "500",
+            "--seed",
+            "4",
+            "--entries",
+            str(ENTRIES),
+            "--out",
+            str(case),
+            "--json",
+        ]
     )
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in payload["scenarios"]} == {"low", "base", "high"}
-    scen = pd.read_csv(case / "scenarios.csv")
-    assert scen["probability"].sum() == pytest.approx(1.0)
-    dem = pd.read_csv(case / "demand_scenarios.csv", keep_default_na=False)
+    reloaded = load_case(case)  # the case still validates with the new tables
+    assert reloaded.tables["scenarios"]["probability"].sum() == pytest.approx(1.0)
+    dem = reloaded.tables["demand_scenarios"]
     assert set(dem["scenario"]) == {"low", "base", "high"}
+    assert {"sakura", "kei-ev-2028"} <= set(dem["product"])
+    assert str(reloaded.horizon[0]) == "2026-04"
     assert "FY2035" in set(dem["period"])
-    paths = pd.read_parquet(case / "demand_paths.parquet")
+    paths = pd.read_parquet(tmp_path / "kei.forecast" / "demand_paths.parquet")
     assert paths["path"].nunique() == 500
+    assert (tmp_path / "kei.forecast" / "fan.html").is_file()
+
+
+def test_case_folder_of_demand_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["forecast", str(DATA), "--scenarios", "200", "--out", str(tmp_path)]) == 0
+    assert "scenario summary" in capsys.readouterr().out
+    assert (tmp_path / "demand_scenarios.csv").is_file()

@@ -61,3 +61,27 @@ def test_coarsest_span_wins_over_months_inside_it() -> None:
     )
     kept = select_coarsest(df)
     assert list(kept["period"]) == ["CY2022", "CY2023", "2024-01"]
+
+
+def test_select_spans_maximises_coverage_without_overlap() -> None:
+    from insource.demand._data import select_spans
+
+    df = pd.DataFrame(
+        {
+            "period": [
+                "CY2022",
+                "FY2022",
+                "2022-05/2024-02",
+                "2023-01",
+                "2023-02/2023-12",
+                "CY2023",
+                "CY2024",
+                "FY2024",
+            ],
+            "volume": [1, 2, 3, 4, 5, 6, 7, 8],
+            "confidence": ["reported"] * 8,
+        }
+    )
+    kept = select_spans(df)
+    # CY2022 + (2023 months) + CY2024 cover 36 months; FY rows overlap them
+    assert list(kept["period"]) == ["CY2022", "2023-01", "2023-02/2023-12", "CY2024"]

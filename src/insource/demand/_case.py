@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from insource.case._calendar import parse_month, parse_span
+from insource.case._calendar import Span, parse_month, parse_span
 from insource.demand._bass import BassModel
-from insource.demand._data import Observations, observations_from_frame, select_coarsest
+from insource.demand._data import Observations, observations_from_frame, select_spans
 from insource.demand._gbass import GeneralizedBassModel
 from insource.demand._scenarios import ScenarioSet
 from insource.demand._share import ShareModel
@@ -55,6 +55,7 @@ class CaseForecast:
     entries: pd.DataFrame
     scenarios: ScenarioSet
     notes: list[str] = field(default_factory=list)
+    region: str = ""
 
     def parameters(self) -> pd.DataFrame:
         """Return the fitted parameters with intervals as a tidy table."""
@@ -110,28 +111,56 @@ def read_entries(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def _clean_history(df: pd.DataFrame, where: str, fy_start: int, notes: list[str]) -> pd.DataFrame:
+def _clean_history(
+    df: pd.DataFrame, where: str, fy_start: int, notes: list[str]
+) -> tuple[pd.DataFrame, str]:
+    """National rows (blank region, or the only region there is), non-overlapping."""
+    region = ""
     if "region" in df.columns:
-        blank = df["region"].fillna("").astype(str).str.strip() == ""
-        if not blank.any():
+        regions = df["region"].fillna("").astype(str).str.strip()
+        if (regions == "").any():
+            df = df[regions == ""]
+        elif regions.nunique() == 1:
+            region = str(regions.iloc[0])
+        else:
             raise InsourceError(
-                f"{where}: only regional rows", "add national rows with a blank region"
+                f"{where}: rows for several regions ({', '.join(sorted(set(regions)))}) and no "
+                "national rows",
+                "add rows with a blank region for the national total",
             )
-        df = df[blank]
-    kept = select_coarsest(df, "period", fy_start)
+    kept = select_spans(df, "period", fy_start)
     dropped = len(df) - len(kept)
     if dropped:
-        notes.append(f"{where}: {dropped} row(s) inside a longer reported span were not fitted")
-    spans = [parse_span(str(p), fy_start) for p in kept["period"]]
-    keep, last_end = [], None
-    for i, s in enumerate(spans):
-        if last_end is not None and s.start is not None and s.start <= last_end:
-            notes.append(f"{where}: {kept['period'].iloc[i]} overlaps an earlier span; not fitted")
-            keep.append(False)
-            continue
-        keep.append(True)
-        last_end = s.end
-    return kept[keep].reset_index(drop=True)
+        notes.append(
+            f"{where}: {len(kept)} non-overlapping row(s) fitted, {dropped} overlapping row(s) "
+            "not fitted (they would count the same units twice)"
+        )
+    return kept, region
+
+
+def _closed(span: Span) -> tuple[int, int]:
+    """Return the first and last month of a closed span as ordinals."""
+    if span.start is None or span.end is None:
+        raise InsourceError("a history period is open-ended", "give closed spans")
+    return int(span.start.ordinal), int(span.end.ordinal)
+
+
+def _tile(
+    prod: pd.DataFrame, seg: pd.DataFrame, fy_start: int
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Sum product rows that exactly tile a segment span (months of a year)."""
+    bounds = [_closed(parse_span(str(p), fy_start)) for p in prod["period"]]
+    vols = prod["volume"].astype(float).to_numpy()
+    labels, pv, sv = [], [], []
+    for label, vol in zip(seg["period"], seg["volume"].astype(float), strict=True):
+        a, b = _closed(parse_span(str(label), fy_start))
+        inside = [i for i, (s0, s1) in enumerate(bounds) if a <= s0 and s1 <= b]
+        months = sum(bounds[i][1] - bounds[i][0] + 1 for i in inside)
+        if inside and months == b - a + 1:
+            labels.append(str(label))
+            pv.append(float(vols[inside].sum()))
+            sv.append(float(vol))
+    return labels, np.array(pv), np.array(sv)
 
 
 def net_price_path(
@@ -146,8 +175,9 @@ def net_price_path(
     prod = tables["products"].set_index("id").loc[product]
 
     def value(attr: str, default: float) -> np.ndarray:
-        raw = str(prod.get(attr, "") or "").strip()
-        base = float(raw) if raw else default
+        raw = prod.get(attr, None)
+        text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
+        base = float(text) if text.strip() else default
         out = np.full(len(months), base)
         ser = tables.get("series")
         if ser is not None and len(ser):
@@ -171,28 +201,46 @@ def net_price_path(
 
 
 def _entries(
-    tables: Mapping[str, pd.DataFrame], market: str, extra: pd.DataFrame | None, fy_start: int
+    tables: Mapping[str, pd.DataFrame],
+    market: str,
+    extra: pd.DataFrame | None,
+    fy_start: int,
+    first_sale: pd.Period,
+    notes: list[str],
 ) -> pd.DataFrame:
-    rows = []
+    """Rival entries: ``markets`` rows of kind product under the segment, plus ``extra``.
+
+    A rival's entry is its first reported month; rivals reported from before
+    our product's first sale are incumbents (part of ``a0``), not entries.
+    ``extra`` rows (``name, entry``) override rivals of the same name.
+    """
+    rows: dict[str, dict[str, object]] = {}
+    undated = []
     mk = tables.get("markets")
     mh = tables.get("market_history")
-    if mk is not None and mh is not None and "parent" in mk.columns:
-        rivals = mk[(mk.get("kind", "") == "product") & (mk["parent"] == market)]
+    if mk is not None and mh is not None and {"kind", "parent"} <= set(mk.columns):
+        rivals = mk[(mk["kind"] == "product") & (mk["parent"] == market)]
         for rid in rivals["id"]:
             spans = [parse_span(str(p), fy_start) for p in mh.loc[mh["market"] == rid, "period"]]
             starts = [s.start for s in spans if s.start is not None]
-            if starts:
-                rows.append({"name": rid, "entry": min(starts), "source": "markets table"})
+            if not starts:
+                undated.append(str(rid))
+            elif min(starts) > first_sale:
+                rows[str(rid)] = {"name": rid, "entry": min(starts), "source": "market_history"}
     if extra is not None:
         for _, r in extra.iterrows():
-            rows.append(
-                {
-                    "name": r["name"],
-                    "entry": parse_month(str(r["entry"]), fy_start),
-                    "source": str(r.get("source", "")),
-                }
-            )
-    return pd.DataFrame(rows, columns=["name", "entry", "source"])
+            rows[str(r["name"])] = {
+                "name": r["name"],
+                "entry": parse_month(str(r["entry"]), fy_start),
+                "source": str(r.get("source", "")),
+            }
+    missing = [u for u in undated if u not in rows]
+    if missing:
+        notes.append(
+            f"rival(s) without sales or an entry date, not modelled: {', '.join(missing)} "
+            "(give --entries FILE.csv with name,entry)"
+        )
+    return pd.DataFrame(list(rows.values()), columns=["name", "entry", "source"])
 
 
 def forecast_case(
@@ -258,8 +306,10 @@ def forecast_case(
         )
     market = _market_of(tables, product)
     mh = tables["market_history"]
-    seg = _clean_history(mh[mh["market"] == market], f"market_history[{market}]", fy_start, notes)
-    prod = _clean_history(
+    seg, _ = _clean_history(
+        mh[mh["market"] == market], f"market_history[{market}]", fy_start, notes
+    )
+    prod, region = _clean_history(
         dh[dh["product"] == product], f"demand_history[{product}]", fy_start, notes
     )
     starts = [
@@ -307,18 +357,23 @@ def forecast_case(
             "over; growth from new models, cheaper cells or subsidies is not in the data and "
             "must come from a judgmental scenario (see docs/demand.md)"
         )
-    ent = _entries(tables, market, entries, fy_start)
+    first_sale = (
+        first
+        + min(_closed(parse_span(str(p), fy_start))[0] for p in prod["period"])
+        - first.ordinal
+    )
+    ent = _entries(tables, market, entries, fy_start, first_sale, notes)
     ent_t = np.array([(e - first).n for e in ent["entry"]], float)
-    # share: product spans that match a segment span exactly
-    seg_by_label = dict(zip(seg["period"], seg["volume"].astype(float), strict=True))
-    matched = prod[prod["period"].isin(seg_by_label)].reset_index(drop=True)
-    if len(matched) < 2:
+    # share: product volumes over the segment's spans (rows that tile a span are summed)
+    labels, pvol, seg_tot = _tile(prod, seg, fy_start)
+    if len(labels) < 2:
         raise InsourceError(
-            f"only {len(matched)} span(s) where both {product} and {market} are reported",
+            f"only {len(labels)} span(s) where both {product} and {market} are reported",
             "report the product and its segment over the same spans (for example calendar years)",
         )
-    mobs = observations_from_frame(matched, "period", "volume", fy_start=fy_start, origin=first)
-    seg_tot = matched["period"].map(seg_by_label).to_numpy(float)
+    mobs = observations_from_frame(
+        pd.DataFrame({"period": labels, "value": pvol}), fy_start=fy_start, origin=first
+    )
     t_hist = np.arange(int(max(seg_obs.t1.max(), mobs.t1.max())), dtype=float)
     monthly = _segment_monthly(mm, t_hist, months_all)
     share = ShareModel(entry_attraction=entry_attraction, n_boot=n_boot, seed=seed + 1).fit(
@@ -326,7 +381,7 @@ def forecast_case(
     )
     share_obs = pd.DataFrame(
         {
-            "period": matched["period"],
+            "period": labels,
             "product": mobs.y,
             "segment": seg_tot,
             "share": mobs.y / seg_tot,
@@ -335,6 +390,9 @@ def forecast_case(
     )
     # scenarios: months after the product's last reported month
     start_t = int(max(mobs.t1.max(), prod_end(prod, first, fy_start)))
+    h_start = _finance(tables, "start")
+    if h_start:
+        start_t = max(start_t, (parse_month(h_start, fy_start) - first).n)
     t_fut = np.arange(start_t, len(months_all), dtype=float)
     if len(t_fut) == 0:
         raise InsourceError(
@@ -344,9 +402,64 @@ def forecast_case(
     s1, s2 = (int(v) for v in rng.integers(0, 2**31, size=2))
     seg_paths = _segment_paths(mm, n_paths, s1, t_fut, months_all)
     share_paths = share.simulate(n_paths, s2, t_fut)
-    paths = np.stack([seg_paths * share_paths, seg_paths], axis=2)
-    scen = ScenarioSet(months_all[start_t:], (product, market), paths, seed)
-    return CaseForecast(product, market, fy_start, seg_obs, mm, share, share_obs, ent, scen, notes)
+    future = months_all[start_t:]
+    line = _product_line(tables, product, market, future, fy_start, notes)
+    items = [*line, market]
+    paths = np.empty((n_paths, len(future), len(items)))
+    for j, mask in enumerate(line.values()):
+        paths[:, :, j] = seg_paths * share_paths * mask[None, :]
+    paths[:, :, -1] = seg_paths
+    scen = ScenarioSet(future, tuple(items), paths, seed)
+    return CaseForecast(
+        product, market, fy_start, seg_obs, mm, share, share_obs, ent, scen, notes, region
+    )
+
+
+def _product_line(
+    tables: Mapping[str, pd.DataFrame],
+    product: str,
+    market: str,
+    months: pd.PeriodIndex,
+    fy_start: int,
+    notes: list[str],
+) -> dict[str, np.ndarray]:
+    """Months each product of the line sells in: the product, then its successors.
+
+    A successor is a product of the same family and market launched after the
+    product's end; it takes over the product's share from its launch (our
+    position in the segment carries over to the next model).
+    """
+    prods = tables.get("products")
+    if prods is None or "launch" not in prods.columns or "end" not in prods.columns:
+        return {product: np.ones(len(months))}
+
+    def month(v: object, default: pd.Period) -> pd.Period:
+        text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        return parse_span(text, fy_start).start or default if text else default
+
+    rows = prods.set_index("id")
+    me = rows.loc[product]
+    lo, hi = months[0], months[-1]
+    out = {product: ((months >= month(me["launch"], lo)) & (months <= month(me["end"], hi)))}
+    my_end = month(me["end"], hi)
+    fam = me.get("family", None)
+    for pid, r in rows.iterrows():
+        if pid == product or r.get("market") != market or r.get("family") != fam:
+            continue
+        start = month(r["launch"], lo)
+        if start > my_end:
+            stop = parse_span(str(r["end"]), fy_start).end if str(r["end"] or "").strip() else hi
+            out[str(pid)] = (months >= start) & (months <= (stop or hi))
+            notes.append(f"{pid} (launch {start}) takes over {product}'s share after {my_end}")
+    return {k: v.astype(float) for k, v in out.items()}
+
+
+def _finance(tables: Mapping[str, pd.DataFrame], name: str) -> str:
+    fin = tables.get("finance")
+    if fin is None or fin.empty or "parameter" not in fin.columns:
+        return ""
+    hit = fin.loc[fin["parameter"] == name, "value"]
+    return str(hit.iloc[0]).strip() if len(hit) and hit.iloc[0] is not None else ""
 
 
 def prod_end(prod: pd.DataFrame, first: pd.Period, fy_start: int) -> int:

@@ -20,7 +20,7 @@ import pandas as pd
 from insource.case._calendar import SpanError, parse_span
 from insource.errors import InsourceError
 
-__all__ = ["Observations", "observations_from_frame", "select_coarsest"]
+__all__ = ["Observations", "observations_from_frame", "select_coarsest", "select_spans"]
 
 
 @dataclass(frozen=True)
@@ -218,3 +218,52 @@ def select_coarsest(frame: pd.DataFrame, period: str = "period", fy_start: int =
     out = frame.loc[keep].copy()
     order = np.argsort([starts[i].ordinal for i in range(len(spans)) if keep[i]], kind="stable")
     return out.iloc[order].reset_index(drop=True)
+
+
+_CONFIDENCE_BONUS = {"reported": 0.02, "derived": 0.01}
+
+
+def select_spans(frame: pd.DataFrame, period: str = "period", fy_start: int = 4) -> pd.DataFrame:
+    """Choose non-overlapping rows that cover the most months; sort by start.
+
+    Case tables mix months, calendar and fiscal years and ranges that
+    overlap (a year total and its months, a fiscal and a calendar year).
+    Fitting overlapping rows would count units twice, so a set of rows with
+    no month in common is chosen that covers the most months (weighted
+    interval scheduling); among equal coverage, ``reported`` rows are
+    preferred to ``derived`` and those to estimates. Nothing is split or
+    invented.
+    """
+    spans = [parse_span(str(p), fy_start) for p in frame[period]]
+    if any(s.start is None or s.end is None for s in spans):
+        raise InsourceError(
+            "a history period is open-ended", "history needs closed spans such as 2023-07/2023-11"
+        )
+    start = np.array([s.start.ordinal for s in spans])  # type: ignore[union-attr]
+    end = np.array([s.end.ordinal for s in spans])  # type: ignore[union-attr]
+    conf = (
+        frame["confidence"].fillna("").astype(str).to_numpy()
+        if "confidence" in frame.columns
+        else np.full(len(frame), "")
+    )
+    weight = (end - start + 1) + np.array([_CONFIDENCE_BONUS.get(str(c), 0.0) for c in conf])
+    order = np.lexsort((start, end))
+    best = np.zeros(len(order) + 1)
+    take = np.zeros(len(order), dtype=bool)
+    prev = np.zeros(len(order), dtype=int)
+    ends_sorted = end[order]
+    for k, i in enumerate(order):
+        prev[k] = int(np.searchsorted(ends_sorted, start[i], side="left"))  # rows ending before
+        with_i = weight[i] + best[prev[k]]
+        take[k] = with_i > best[k]
+        best[k + 1] = max(best[k], with_i)
+    chosen = []
+    k = len(order)
+    while k > 0:
+        if take[k - 1]:
+            chosen.append(order[k - 1])
+            k = prev[k - 1]
+        else:
+            k -= 1
+    chosen.sort(key=lambda i: start[i])
+    return frame.iloc[chosen].reset_index(drop=True)

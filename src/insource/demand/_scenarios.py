@@ -108,7 +108,7 @@ class ScenarioSet:
         return out
 
     def named(
-        self, fy_start: int = 4, items: Sequence[str] | None = None
+        self, fy_start: int = 4, items: Sequence[str] | None = None, region: str = ""
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return the case tables ``scenarios`` and ``demand_scenarios`` (low/base/high).
 
@@ -141,7 +141,7 @@ class ScenarioSet:
                         {
                             "scenario": sid,
                             "product": item,
-                            "region": "",
+                            "region": region,
                             "period": label,
                             "volume": round(float(v), 1),
                         }

@@ -148,7 +148,7 @@ def _fit_file(
         return
     console.print(f"[bold]{path.name}[/]: {len(obs)} periods, model [bold]{res.model}[/]")
     for note in res.notes:
-        console.print(f"  note: {note}", highlight=False)
+        console.print(f"  note: {note}", highlight=False, markup=False)
     if len(res.parameters):
         _print(res.parameters, f"parameters ({100 - (100 - level)}% intervals)")
     if res.backtest is not None:
@@ -192,24 +192,17 @@ def _lab(obs: Any, t: float) -> str:
 
 
 # -- CASE -------------------------------------------------------------------
-def _load(case: str) -> tuple[dict[str, pd.DataFrame], int, Path | None]:
+def _load(case: str) -> tuple[dict[str, pd.DataFrame], int]:
+    """Load a case (built-in name, folder or workbook) through the case loader."""
+    from insource.case import load_case
     from insource.demand._case import read_case_folder
 
     path = Path(case)
-    if path.is_dir():
-        tables, fy = read_case_folder(path)
-        return tables, fy, path
-    try:
-        from insource.case import load_case  # type: ignore[attr-defined]
-    except ImportError:
-        raise InsourceError(
-            f"case {case!r} is not a folder and the case loader is not available",
-            "give the path of a case folder with demand_history.csv and market_history.csv",
-        ) from None
+    if path.is_dir() and not (path / "case.toml").is_file():
+        tables, fy = read_case_folder(path)  # a bare folder of demand CSVs
+        return tables, fy
     loaded = load_case(case)
-    fy = int(getattr(loaded, "fy_start", 4))
-    folder = getattr(loaded, "path", None)
-    return dict(loaded.tables), fy, Path(folder) if folder else None
+    return dict(loaded.tables), int(loaded.calendar.start_month)
 
 
 def _forecast_case(
@@ -234,7 +227,7 @@ def _forecast_case(
         )
     if n < 1:
         raise InsourceError(f"--scenarios {n} is not positive", "give --scenarios 1 or more")
-    tables, fy, _folder = _load(case)
+    tables, fy = _load(case)
     ent = read_entries(entries) if entries is not None else None
     cf = forecast_case(
         tables,
@@ -248,7 +241,8 @@ def _forecast_case(
     )
     params = cf.parameters()
     summary = cf.scenarios.summary(fy)
-    scen, dem = cf.scenarios.named(fy, items=[cf.product])
+    products = [i for i in cf.scenarios.items if i != cf.market]
+    scen, dem = cf.scenarios.named(fy, items=products, region=cf.region)
     notes = list(cf.notes) + ([cf.share_model.note_] if cf.share_model.note_ else [])
     payload: dict[str, Any] = {
         "case": case,
@@ -275,7 +269,7 @@ def _forecast_case(
         highlight=False,
     )
     for note in notes:
-        console.print(f"  note: {note}", highlight=False)
+        console.print(f"  note: {note}", highlight=False, markup=False)
     _print(params, "fitted parameters (p, q per month; 90% bootstrap intervals)")
     _print(cf.share_obs, "share fit (spans reported for both)")
     _print(summary, "scenario summary by fiscal year (units)")
@@ -295,22 +289,30 @@ def _write_case_outputs(
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    extras = out
+    tag = f"insource forecast: {cf.scenarios.n_paths} sampled paths, seed {cf.scenarios.seed}"
+    dem = dem.assign(source=tag, confidence="estimate")
+    scen = scen.assign(source=tag, confidence="estimate")
     if (out / "case.toml").is_file():
+        # a case folder holds only its tables: the rest goes next to it
+        extras = out.parent / f"{out.name}.forecast"
+        extras.mkdir(parents=True, exist_ok=True)
         old = out / "demand_scenarios.csv"
         if old.is_file():
             prev = pd.read_csv(old, dtype=str, keep_default_na=False)
-            keep = prev[(prev["product"] != cf.product) & prev["scenario"].isin(scen["id"])]
-            dem = pd.concat([keep, dem.astype(str)], ignore_index=True)
-    for name, df in (
-        ("scenarios.csv", scen),
-        ("demand_scenarios.csv", dem),
-        ("scenario_summary.csv", summary),
-        ("demand_parameters.csv", params),
+            ours = set(cf.scenarios.items)
+            keep = prev[~prev["product"].isin(ours) & prev["scenario"].isin(scen["id"])]
+            dem = pd.concat([keep, dem.astype(str)], ignore_index=True).fillna("")
+    for folder, name, df in (
+        (out, "scenarios.csv", scen),
+        (out, "demand_scenarios.csv", dem),
+        (extras, "scenario_summary.csv", summary),
+        (extras, "demand_parameters.csv", params),
     ):
-        _atomic_csv(df, out / name)
-        written.append(str(out / name))
-    cf.scenarios.tidy().to_parquet(out / "demand_paths.parquet", index=False)
-    written.append(str(out / "demand_paths.parquet"))
+        _atomic_csv(df, folder / name)
+        written.append(str(folder / name))
+    cf.scenarios.tidy().to_parquet(extras / "demand_paths.parquet", index=False)
+    written.append(str(extras / "demand_paths.parquet"))
     obs = cf.market_obs
     hist = pd.DataFrame(
         {
@@ -326,7 +328,7 @@ def _write_case_outputs(
         months,
         paths=cf.scenarios.paths[:, :, 1],
     )
-    written.append(str(write_html(fig, out / "fan.html")))
+    written.append(str(write_html(fig, extras / "fan.html")))
     return written
 
 
