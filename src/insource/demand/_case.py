@@ -56,6 +56,7 @@ class CaseForecast:
     scenarios: ScenarioSet
     notes: list[str] = field(default_factory=list)
     region: str = ""
+    product_obs: Observations | None = None
 
     def parameters(self) -> pd.DataFrame:
         """Return the fitted parameters with intervals as a tidy table."""
@@ -410,8 +411,27 @@ def forecast_case(
         paths[:, :, j] = seg_paths * share_paths * mask[None, :]
     paths[:, :, -1] = seg_paths
     scen = ScenarioSet(future, tuple(items), paths, seed)
+    prod_obs = observations_from_frame(
+        prod,
+        "period",
+        "volume",
+        fy_start=fy_start,
+        where=f"demand_history[{product}]",
+        origin=first,
+    )
     return CaseForecast(
-        product, market, fy_start, seg_obs, mm, share, share_obs, ent, scen, notes, region
+        product,
+        market,
+        fy_start,
+        seg_obs,
+        mm,
+        share,
+        share_obs,
+        ent,
+        scen,
+        notes,
+        region,
+        prod_obs,
     )
 
 

@@ -219,6 +219,14 @@ def _forecast_case(
 ) -> None:
     from insource.demand._case import forecast_case, read_entries
 
+    auto_note = ""
+    if model == "auto":
+        model = "bass"
+        auto_note = (
+            "auto on a case: the segment history is a few yearly totals, too short to backtest "
+            "models against each other; bass used (gbass when prices or subsidies vary: "
+            "--model gbass)"
+        )
     if model not in ("bass", "gbass"):
         raise InsourceError(
             f"model {model} is not available for a case",
@@ -244,6 +252,7 @@ def _forecast_case(
     products = [i for i in cf.scenarios.items if i != cf.market]
     scen, dem = cf.scenarios.named(fy, items=products, region=cf.region)
     notes = list(cf.notes) + ([cf.share_model.note_] if cf.share_model.note_ else [])
+    notes += [auto_note] if auto_note else []
     payload: dict[str, Any] = {
         "case": case,
         "product": cf.product,
@@ -329,6 +338,22 @@ def _write_case_outputs(
         paths=cf.scenarios.paths[:, :, 1],
     )
     written.append(str(write_html(fig, extras / "fan.html")))
+    # the product line (the product, then its successor) against our own history
+    line = [i for i in cf.scenarios.items if i != cf.market]
+    hist = pd.DataFrame(
+        {
+            "start": [str(cf.market_obs.origin + int(a)) for a in cf.product_obs.t0],
+            "end": [str(cf.market_obs.origin + int(b) - 1) for b in cf.product_obs.t1],
+            "rate": cf.product_obs.y / cf.product_obs.length,
+        }
+    )
+    fig = fan_chart(
+        f"{' then '.join(line)}: history and {cf.scenarios.n_paths} sampled paths",
+        hist,
+        months,
+        paths=cf.scenarios.paths[:, :, : len(line)].sum(axis=2),
+    )
+    written.append(str(write_html(fig, extras / "fan_product.html")))
     return written
 
 
@@ -337,6 +362,7 @@ def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         df.to_csv(tmp, index=False)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
