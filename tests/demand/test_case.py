@@ -84,3 +84,34 @@ def test_builtin_case_through_the_loader() -> None:
     succ = fc.scenarios.paths[:, :, 1]
     assert np.all(sak[:, months > pd.Period("2028-03", "M")] == 0)
     assert np.all(succ[:, months < pd.Period("2028-04", "M")] == 0)
+
+
+def test_subsidy_cut_in_series_moves_the_case_curve() -> None:
+    from insource.case import load_case
+
+    case = load_case("nissan-kei-ev")
+    with pytest.raises(InsourceError, match="do not change over the history"):
+        forecast_case(case.tables, model="gbass", n_paths=10, n_boot=0)
+    cut = dict(case.tables)
+    row = {
+        "table": "products",
+        "id": "kei-ev-2028",
+        "attribute": "subsidy",
+        "period": "FY2028/",
+        "value": 300_000.0,
+    }
+    cut["series"] = pd.concat([case.tables["series"], pd.DataFrame([row])], ignore_index=True)
+    kw = {"model": "gbass", "n_paths": 200, "n_boot": 30, "seed": 1, "beta": -2.0}
+    flat = forecast_case(case.tables, **kw).scenarios
+    after = forecast_case(cut, **kw).scenarios
+    m = flat.months
+    before_cut = m < pd.Period("2028-04", "M")
+    np.testing.assert_allclose(after.paths[:, before_cut], flat.paths[:, before_cut])
+    first_month = m == pd.Period("2028-04", "M")
+    seg = -1
+    # the cut postpones adoption: the launch month sells less and cumulative adoption
+    # by the end of the horizon is lower, path by path
+    assert np.all(after.paths[:, first_month, seg] < flat.paths[:, first_month, seg])
+    assert np.all(
+        after.paths[:, ~before_cut, seg].sum(axis=1) < flat.paths[:, ~before_cut, seg].sum(axis=1)
+    )

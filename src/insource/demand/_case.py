@@ -257,6 +257,7 @@ def forecast_case(
     entries: pd.DataFrame | None = None,
     entry_attraction: float = 1.0,
     future_net_price: Sequence[float] | None = None,
+    beta: float | None = None,
 ) -> CaseForecast:
     """Fit the segment and the product's share, and sample scenarios to ``end``.
 
@@ -284,7 +285,11 @@ def forecast_case(
         :class:`ShareModel`).
     future_net_price
         For ``gbass``: net price (list less subsidy) per future month; default
+        the ``series`` rows (open spans such as ``FY2028/`` run on), otherwise
         the last known value held flat.
+    beta
+        For ``gbass``: hold the net-price coefficient at this value instead of
+        fitting it (needed when the history's prices barely move).
 
     Raises
     ------
@@ -326,19 +331,29 @@ def forecast_case(
     months_all = pd.period_range(first, last_month, freq="M")
     if model == "gbass":
         z = net_price_path(tables, product, months_all, fy_start)
+        line = _product_line(tables, product, market, months_all, fy_start, [])
+        for pid, mask in line.items():
+            if pid != product:  # a successor's own price from its launch
+                z = np.where(mask > 0, net_price_path(tables, pid, months_all, fy_start), z)
+        on_sale = np.flatnonzero(np.any([m > 0 for m in line.values()], axis=0))
+        if len(on_sale):  # after the line's last month the last price holds
+            z[on_sale[-1] + 1 :] = z[on_sale[-1]]
         hist_end = int(seg_obs.t1.max())
         if future_net_price is not None:
             fut = np.log(np.asarray(future_net_price, float))
             z[hist_end : hist_end + len(fut)] = fut[: len(z) - hist_end]
-        if np.ptp(z[:hist_end]) == 0:
+        if np.ptp(z[:hist_end]) == 0 and beta is None:
             raise InsourceError(
                 "price and subsidy do not change over the history, so the generalised Bass "
                 "model cannot learn their effect",
-                "add series rows for list_price/subsidy changes or use --model bass",
+                "give a coefficient from outside (--beta, e.g. -2) to apply future price or "
+                "subsidy changes from the series table, or use --model bass",
             )
-        mm: BassModel | GeneralizedBassModel = GeneralizedBassModel(n_boot=n_boot, seed=seed).fit(
-            seg_obs, z[:, None]
-        )
+        mm: BassModel | GeneralizedBassModel = GeneralizedBassModel(
+            n_boot=n_boot, seed=seed, fixed_beta=None if beta is None else (beta,)
+        ).fit(seg_obs, z[:, None])
+        if beta is not None:
+            notes.append(f"beta_net_price held at {beta:g} (given, not fitted)")
     elif model == "bass":
         mm = BassModel(n_boot=n_boot, seed=seed).fit(seg_obs)
     else:

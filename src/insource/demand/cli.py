@@ -54,6 +54,10 @@ def forecast_command(
         Path | None, typer.Option(help="Case: CSV of rival entries name,entry (month).")
     ] = None,
     product: Annotated[str | None, typer.Option(help="Case: product to forecast.")] = None,
+    beta: Annotated[
+        float | None,
+        typer.Option(help="Case, gbass: net-price coefficient to hold fixed (e.g. -2)."),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -80,7 +84,7 @@ def forecast_command(
             f"unexpected argument {file!r}", "give one case, or use: insource forecast fit FILE.csv"
         )
     _forecast_case(
-        target, model or "bass", end, scenarios, seed, level, entries, product, out, as_json
+        target, model or "bass", end, scenarios, seed, level, entries, product, out, as_json, beta
     )
 
 
@@ -216,6 +220,7 @@ def _forecast_case(
     product: str | None,
     out: Path | None,
     as_json: bool,
+    beta: float | None = None,
 ) -> None:
     from insource.demand._case import forecast_case, read_entries
 
@@ -246,6 +251,7 @@ def _forecast_case(
         n_paths=n,
         seed=seed,
         entries=ent,
+        beta=beta,
     )
     params = cf.parameters()
     summary = cf.scenarios.summary(fy)
