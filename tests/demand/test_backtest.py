@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,3 +108,21 @@ def test_forecast_stats_intervals_contain_mean(data: pd.DataFrame) -> None:
     assert len(fc) == 8
     assert (fc["lo"] <= fc["mean"]).all()
     assert (fc["mean"] <= fc["hi"]).all()
+
+
+def test_auto_picks_the_backtest_winner_for_a_user_series(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from insource.cli import main
+
+    y = _series(36).query("unique_id == 'a'")["y"].round(1)
+    months = [str(p) for p in pd.period_range("2022-01", periods=36, freq="M")]
+    path = tmp_path / "seasonal.csv"
+    pd.DataFrame({"period": months, "value": y.to_numpy()}).to_csv(path, index=False)
+    assert main(["forecast", "fit", str(path), "--model", "auto", "--horizon", "6", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    table = pd.DataFrame(payload["backtest"])
+    assert set(table["model"]) == {"ets", "arima", "theta", "snaive", "bass"}
+    assert payload["model"] == table.sort_values(["mase", "smape"]).iloc[0]["model"]
+    assert len(payload["forecast"]) == 6
+    assert payload["forecast"][0]["period"] == "2025-01"

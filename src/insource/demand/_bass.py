@@ -275,7 +275,12 @@ class BassModel:
         elif self.n_boot > 0 and np.all(np.isfinite(cov)):
             rng = np.random.default_rng(self.seed)
             mean = np.concatenate([[self.m_], res.theta])
-            z = rng.multivariate_normal(mean, cov, size=self.n_boot, method="eigh")
+            vals, vecs = np.linalg.eigh((cov + cov.T) / 2)  # clip rounding-negative eigenvalues
+            z = (
+                mean
+                + (rng.standard_normal((self.n_boot, 3)) * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+            )
+            z[:, 1:] = np.clip(z[:, 1:], _LOG_LO, _LOG_HI)
             draws = np.column_stack([np.maximum(z[:, 0], 0), np.exp(z[:, 1]), np.exp(z[:, 2])])
         self.draws_ = draws if len(draws) else point[None, :]
         a = (1 - self.level) / 2

@@ -122,7 +122,12 @@ def forecast_series(
         cands = (
             list(MODELS) if model == "auto" else [model, "snaive"] if model != "snaive" else [model]
         )
-        bh = min(h, max(1, len(obs) // (windows + 2)))
+        # the longest backtest horizon (at most h) that leaves two seasons to train on
+        spare = len(obs) - max(2 * sl, 4)
+        bh = min(h, spare // max(windows, 1))
+        if bh < h:
+            notes.append(f"backtest horizon {max(bh, 0)} (not {h}): the series is short")
+        bh = max(bh, 1)
         try:
             bt = backtest(
                 _long(obs, name), cands, h=bh, n_windows=windows, season_length=sl, level=level
