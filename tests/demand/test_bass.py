@@ -117,3 +117,26 @@ def test_bootstrap_is_seeded() -> None:
 def test_bad_input_is_a_clear_error(y: np.ndarray, message: str) -> None:
     with pytest.raises(InsourceError, match=message):
         BassModel(n_boot=0).fit(y)
+
+
+def test_profile_interval_of_market_potential() -> None:
+    y = _interval_series(100_000, 0.01, 0.35, 20)
+    rng = np.random.default_rng(3)
+    noisy = np.maximum(y + rng.normal(0, 0.03 * y.max(), y.size), 0)
+    model = BassModel(n_boot=0).fit(noisy)
+    lo, hi = model.profile_interval(0.9)
+    assert lo < model.m_ < hi
+    assert lo <= 100_000 <= hi
+    assert hi - lo < 0.2 * model.m_
+    wide = model.profile_interval(0.99)
+    assert wide[0] < lo  # a higher level gives a wider interval
+    assert wide[1] > hi
+
+
+def test_profile_interval_stays_open_when_the_data_cannot_close_it() -> None:
+    # five yearly totals of a segment past its peak (the kei-EV history): 2 dof
+    t1 = np.arange(12.0, 61.0, 12.0)
+    model = BassModel(n_boot=0).fit(np.array([554, 27221, 44000, 25700, 20792.0]), t1 - 12, t1)
+    lo, hi = model.profile_interval(0.9)
+    assert hi == np.inf
+    assert lo == -np.inf  # 2 degrees of freedom: even half the units sold is not excluded

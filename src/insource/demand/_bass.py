@@ -288,6 +288,46 @@ class BassModel:
         hi = np.quantile(self.draws_, 1 - a, axis=0)
         self.intervals_ = {k: (float(lo[i]), float(hi[i])) for i, k in enumerate(("m", "p", "q"))}
 
+    def profile_interval(self, level: float | None = None) -> tuple[float, float]:
+        """Profile-likelihood interval of the market potential ``m``.
+
+        For each trial ``m`` the other parameters are refitted; ``m`` is inside
+        the interval while ``SSE(m) <= SSE_min (1 + F_{1,n-3}(level) / (n-3))``
+        (Bates and Watts 1988, section 6.1). An end that does not cross within
+        ``[sum(y) / 2, max_potential * sum(y)]`` is reported as ``-inf`` or
+        ``inf``: the data do not close the interval on that side.
+
+        References
+        ----------
+        Bates, D. M. and Watts, D. G. (1988). Nonlinear Regression Analysis and
+        Its Applications. Wiley.
+
+        """
+        from scipy.optimize import brentq
+        from scipy.stats import f as f_dist
+
+        level = self.level if level is None else level
+        obs = self.obs_
+        n = len(obs)
+        if n <= self.n_params:
+            return (float("nan"), float("nan"))
+        w = 1.0 / np.sqrt(obs.length)
+        basis = self._basis_fn(obs.t0, obs.t1)
+        bounds = (np.full(2, _LOG_LO), np.full(2, _LOG_HI))
+        limit = self.sse_ * (1 + f_dist.ppf(level, 1, n - 3) / (n - 3))
+
+        def excess(m: float) -> float:
+            theta, _ = _nls._solve(
+                lambda th: m * basis(th), obs.y, w, self.theta_, bounds, scaled=False
+            )
+            return float(np.sum(((obs.y - m * basis(theta)) * w) ** 2)) - limit
+
+        seen = float(np.sum(obs.y))
+        lo_end, hi_end = max(seen * 0.5, 1e-9), self.max_potential * seen
+        lo = brentq(excess, lo_end, self.m_) if excess(lo_end) > 0 else -float("inf")
+        hi = brentq(excess, self.m_, hi_end) if excess(hi_end) > 0 else float("inf")
+        return (float(lo), float(hi))
+
     # -- use ------------------------------------------------------------
     @property
     def params_(self) -> dict[str, float]:

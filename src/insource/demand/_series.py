@@ -178,6 +178,13 @@ def forecast_series(
         paths = bm.simulate(n_paths, seed, t0, t0 + 1)
         mean = bm.predict(t0, t0 + 1)
         params = _param_table(["m", "p", "q"], [bm.m_, bm.p_, bm.q_], bm.intervals_)
+        plo, phi = bm.profile_interval()
+        params.loc[len(params)] = {
+            "parameter": "m (profile)",
+            "estimate": bm.m_,
+            "lo": plo,
+            "hi": phi,
+        }
     out = pd.DataFrame(
         {
             "period": labels,

@@ -388,6 +388,8 @@ def _print(df: pd.DataFrame, title: str) -> None:
 def _fmt(v: object) -> str:
     if isinstance(v, float | np.floating):
         x = float(v)
+        if np.isinf(x):
+            return "open"
         if not np.isfinite(x):
             return "-"
         return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
