@@ -324,8 +324,9 @@ class BassModel:
 
         seen = float(np.sum(obs.y))
         lo_end, hi_end = max(seen * 0.5, 1e-9), self.max_potential * seen
-        lo = brentq(excess, lo_end, self.m_) if excess(lo_end) > 0 else -float("inf")
-        hi = brentq(excess, self.m_, hi_end) if excess(hi_end) > 0 else float("inf")
+        tol = 1e-5 * self.m_
+        lo = brentq(excess, lo_end, self.m_, xtol=tol) if excess(lo_end) > 0 else -float("inf")
+        hi = brentq(excess, self.m_, hi_end, xtol=tol) if excess(hi_end) > 0 else float("inf")
         return (float(lo), float(hi))
 
     # -- use ------------------------------------------------------------
