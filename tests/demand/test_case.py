@@ -115,3 +115,20 @@ def test_subsidy_cut_in_series_moves_the_case_curve() -> None:
     assert np.all(
         after.paths[:, ~before_cut, seg].sum(axis=1) < flat.paths[:, ~before_cut, seg].sum(axis=1)
     )
+
+
+def test_case_backtest_holds_out_the_last_span(fc: CaseForecast) -> None:
+    from dataclasses import replace
+
+    from insource.demand._case import case_backtest
+
+    bt = fc.backtest
+    assert bt is not None
+    assert list(bt["span"].unique()) == ["CY2025"]
+    naive = bt.set_index("model").loc["naive", "forecast"]
+    assert naive == pytest.approx(25_700)  # CY2024 carried over twelve months
+    obs = fc.market_obs
+    poisoned = replace(obs, y=np.concatenate([obs.y[:-1], [1e9]]))
+    again = case_backtest(poisoned)
+    assert again is not None
+    np.testing.assert_allclose(again["forecast"], bt["forecast"])  # fit never saw CY2025

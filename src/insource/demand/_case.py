@@ -57,6 +57,7 @@ class CaseForecast:
     notes: list[str] = field(default_factory=list)
     region: str = ""
     product_obs: Observations | None = None
+    backtest: pd.DataFrame | None = None
 
     def parameters(self) -> pd.DataFrame:
         """Return the fitted parameters with intervals as a tidy table."""
@@ -437,6 +438,9 @@ def forecast_case(
         paths[:, :, j] = seg_paths * share_paths * mask[None, :]
     paths[:, :, -1] = seg_paths
     scen = ScenarioSet(future, tuple(items), paths, seed)
+    backtest = case_backtest(seg_obs) if isinstance(mm, BassModel) else None
+    if backtest is None:
+        notes.append("no segment backtest: too few spans to refit the model on")
     prod_obs = observations_from_frame(
         prod,
         "period",
@@ -458,6 +462,7 @@ def forecast_case(
         notes,
         region,
         prod_obs,
+        backtest,
     )
 
 
@@ -500,6 +505,41 @@ def _product_line(
     return {k: v.astype(float) for k, v in out.items()}
 
 
+def case_backtest(obs: Observations, n_windows: int = 2) -> pd.DataFrame | None:
+    """Hold out the last spans one at a time: refit Bass on the spans before.
+
+    Each window fits only the spans before its origin (the later ones are
+    cut off) and predicts the next span, next to a naive forecast (the last
+    span's rate per month carried over the next span's months). Windows that
+    leave fewer than four spans to fit are skipped; ``None`` if none is left.
+    """
+    rows = []
+    for w in range(n_windows, 0, -1):
+        cut = len(obs) - w
+        if cut < BassModel.n_params + 1:
+            continue
+        train = obs.head(cut)
+        t0, t1 = obs.t0[cut : cut + 1], obs.t1[cut : cut + 1]
+        actual = float(obs.y[cut])
+        naive = float(train.y[-1] / train.length[-1] * (t1 - t0)[0])
+        try:
+            bass = float(BassModel(n_boot=0).fit(train).predict(t0, t1)[0])
+        except InsourceError:
+            bass = float("nan")
+        for model, fc in (("bass", bass), ("naive", naive)):
+            rows.append(
+                {
+                    "model": model,
+                    "origin": obs.labels[cut - 1],
+                    "span": obs.labels[cut],
+                    "actual": actual,
+                    "forecast": fc,
+                    "error": (fc - actual) / actual,
+                }
+            )
+    return pd.DataFrame(rows) if rows else None
+
+
 def _finance(tables: Mapping[str, pd.DataFrame], name: str) -> str:
     fin = tables.get("finance")
     if fin is None or fin.empty or "parameter" not in fin.columns:
@@ -534,7 +574,7 @@ def _segment_monthly(
     mm: BassModel | GeneralizedBassModel, t: np.ndarray, months: pd.PeriodIndex
 ) -> np.ndarray:
     if isinstance(mm, GeneralizedBassModel):
-        return mm.predict(mm._z, t, t + 1)
+        return mm.predict(mm.z_, t, t + 1)
     return mm.predict(t, t + 1)
 
 
@@ -542,5 +582,5 @@ def _segment_paths(
     mm: BassModel | GeneralizedBassModel, n: int, seed: int, t: np.ndarray, months: pd.PeriodIndex
 ) -> np.ndarray:
     if isinstance(mm, GeneralizedBassModel):
-        return mm.simulate(n, seed, mm._z, t, t + 1)
+        return mm.simulate(n, seed, mm.z_, t, t + 1)
     return mm.simulate(n, seed, t, t + 1)

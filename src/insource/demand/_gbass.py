@@ -95,6 +95,8 @@ class GeneralizedBassModel:
         Parameter draws ``(B, 3 + K)``: ``m, p, q, beta...``.
     intervals_
         ``{"m": (lo, hi), ..., "beta_<driver>": (lo, hi)}``.
+    z_
+        The drivers the model was fitted with (``(T, K)``).
 
     """
 
@@ -181,7 +183,7 @@ class GeneralizedBassModel:
                 "give a longer history, fix the driver coefficients (fixed_beta) or use bass",
             )
         base = BassModel(n_boot=0, max_potential=self.max_potential).fit(obs)
-        self._z = z
+        self.z_ = z
         w = 1.0 / np.sqrt(obs.length)
         basis = self._basis_fn(obs.t0, obs.t1, z)
         if self.fixed_beta is None:

@@ -269,6 +269,7 @@ def _forecast_case(
         "notes": notes,
         "parameters": params.to_dict("records"),
         "share_fit": cf.share_obs.to_dict("records"),
+        "backtest": None if cf.backtest is None else cf.backtest.to_dict("records"),
         "entries": cf.entries.astype(str).to_dict("records"),
         "summary": summary.to_dict("records"),
         "scenarios": scen.to_dict("records"),
@@ -287,6 +288,8 @@ def _forecast_case(
         console.print(f"  note: {note}", highlight=False, markup=False)
     _print(params, "fitted parameters (p, q per month; 90% bootstrap intervals)")
     _print(cf.share_obs, "share fit (spans reported for both)")
+    if cf.backtest is not None:
+        _print(cf.backtest, "segment backtest: refit on the spans before each origin")
     _print(summary, "scenario summary by fiscal year (units)")
     if out is not None:
         console.print(f"wrote: {', '.join(payload['written'])}", highlight=False)
