@@ -48,7 +48,9 @@ def forecast_command(
     end: Annotated[str, typer.Option(help="Case: last span of the scenarios.")] = "FY2035",
     scenarios: Annotated[int, typer.Option(help="Number of sampled paths.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the paths and the bootstrap.")] = 0,
-    level: Annotated[int, typer.Option(help="Interval coverage in percent.")] = 80,
+    level: Annotated[
+        int, typer.Option(help="fit: interval coverage in percent (a case uses 90%).")
+    ] = 80,
     windows: Annotated[int, typer.Option(help="fit: rolling-origin backtest windows.")] = 3,
     entries: Annotated[
         Path | None, typer.Option(help="Case: CSV of rival entries name,entry (month).")
@@ -79,6 +81,10 @@ def forecast_command(
             Path(file), model or "bass", horizon, scenarios, seed, level, windows, out, as_json
         )
         return
+    if horizon is not None:
+        raise InsourceError(
+            "--horizon applies to forecast fit", "for a case give the last span with --end FY2035"
+        )
     if file is not None:
         raise InsourceError(
             f"unexpected argument {file!r}", "give one case, or use: insource forecast fit FILE.csv"
