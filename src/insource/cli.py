@@ -59,7 +59,9 @@ def _report_error(exc: InsourceError, as_json: bool) -> None:
     problems = exc.problems
     if len(problems) == 1 and problems[0].what == exc.message:
         if exc.hint:
-            err_console.print(f"  {exc.hint}", highlight=False, markup=False)
+            err_console.print(
+                f"  {exc.hint[:1].upper()}{exc.hint[1:]}", highlight=False, markup=False
+            )
         return
     for p in problems:
         err_console.print(f"  - {p}", highlight=False, markup=False)

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 __all__ = ["InsourceError", "Problem", "ProblemsError"]
 
 
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter, as the second sentence of a message."""
+    return text[:1].upper() + text[1:]
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in user input.
@@ -51,7 +56,7 @@ class Problem:
 
     def __str__(self) -> str:
         head = f"{self.where}: {self.what}" if self.where else self.what
-        return f"{head}. {self.todo}" if self.todo else head
+        return f"{head}. {_sentence(self.todo)}" if self.todo else head
 
     def to_dict(self) -> dict[str, object]:
         """Plain dictionary for JSON output."""
@@ -73,7 +78,7 @@ class InsourceError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message}. {self.hint}" if self.hint else self.message
+        return f"{self.message}. {_sentence(self.hint)}" if self.hint else self.message
 
     @property
     def problems(self) -> list[Problem]:

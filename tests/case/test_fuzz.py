@@ -100,6 +100,7 @@ def corruption(draw: st.DrawFn) -> dict[str, str]:
         if kind == "cell" and len(rows) > 1:
             r = draw(st.integers(1, len(rows) - 1))
             c = draw(st.integers(0, width - 1))
+            rows[r] += [""] * (width - len(rows[r]))
             rows[r][c] = draw(st.sampled_from(NASTY) | st.text(max_size=12))
         elif kind == "drop-column":
             c = draw(st.integers(0, width - 1))

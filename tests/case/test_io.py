@@ -114,3 +114,14 @@ def test_excel_dates_in_month_columns_are_read_as_months(tiny_dir: Path, tmp_pat
     case, problems = read_case(book)
     assert problems == []
     assert case.options.loc[3, "start"] == "2026-08"
+
+
+def test_workbook_headers_explain_the_columns(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = save_case(load_case("nissan-kei-ev"), tmp_path / "k.xlsx")
+    ws = load_workbook(book)["contracts"]
+    header = {c.value: c for c in ws[1]}
+    assert "money/unit" in header["unit_price"].comment.text
+    assert "required" in header["unit_price"].comment.text
+    assert "Take-or-pay" in header["min_volume"].comment.text

@@ -351,6 +351,7 @@ def _excel_value(value: Any) -> Any:
 
 def _write_workbook(case: Case, target: Path) -> None:
     from openpyxl import Workbook
+    from openpyxl.comments import Comment
     from openpyxl.styles import Font
 
     wb = Workbook()
@@ -378,8 +379,25 @@ def _write_workbook(case: Case, target: Path) -> None:
             sheet.append(cells)
     for sheet in wb.worksheets:
         sheet.freeze_panes = "A2"
+        attrs = schema()[sheet.title].attributes if sheet.title in schema() else {}
         for cell in sheet[1]:
             cell.font = Font(bold=True)
+            attr = attrs.get(str(cell.value))
+            if attr is not None:  # the schema's own words, shown when the header is hovered
+                unit = f" [{attr.unit}]" if attr.unit else ""
+                need = (
+                    "required"
+                    if attr.required
+                    else f"default {attr.default}"
+                    if attr.default
+                    else "optional"
+                )
+                cell.comment = Comment(
+                    f"{attr.type}{unit}, {need}\n{attr.description}",
+                    "insource",
+                    width=320,
+                    height=120,
+                )
         for column in sheet.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in column)
             sheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)

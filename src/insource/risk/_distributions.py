@@ -41,6 +41,7 @@ class Marginal:
     params: tuple[float, ...]
     values: tuple[float, ...] = ()
     probabilities: tuple[float, ...] = ()
+    apply: str = "value"
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF: values for uniforms ``u`` in (0, 1)."""
@@ -120,6 +121,7 @@ def marginals_from_case(uncertainty: pd.DataFrame) -> list[Marginal]:
                 attribute=str(r["attribute"]),
                 distribution=kind,
                 params=tuple(float(r[c]) for c in _PARAMS[kind]),
+                apply=str(r.get("apply") or "value"),
                 values=values,
                 probabilities=probs,
             )
