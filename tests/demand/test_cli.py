@@ -81,7 +81,7 @@ def test_bad_files_exit_2(
     path = _write(tmp_path / "bad.csv", periods, values)
     assert main(["forecast", "fit", str(path), "--model", "bass"]) == 2
     err = capsys.readouterr().err
-    assert message in err
+    assert message.lower() in err.lower()
     assert "Traceback" not in err
 
 
