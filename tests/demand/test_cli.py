@@ -136,7 +136,8 @@ def test_builtin_case_writes_valid_scenario_tables(
     assert "FY2035" in set(dem["period"])
     paths = pd.read_parquet(tmp_path / "kei.forecast" / "demand_paths.parquet")
     assert paths["path"].nunique() == 500
-    assert (tmp_path / "kei.forecast" / "fan.html").is_file()
+    page = (tmp_path / "kei.forecast" / "demand.html").read_text()
+    assert page.count("Plotly.newPlot") == 2  # segment and product-line fan charts
 
 
 def test_case_folder_of_demand_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

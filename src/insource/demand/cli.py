@@ -63,7 +63,7 @@ def forecast_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Write tables and fan.html here; a case folder gets its scenarios tables replaced."
+            help="Write tables and an HTML page here; a case folder gets its scenarios tables replaced."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -309,8 +309,6 @@ def _write_case_outputs(
     params: pd.DataFrame,
     out: Path,
 ) -> list[str]:
-    from insource.demand._chart import fan_chart, write_html
-
     out.mkdir(parents=True, exist_ok=True)
     written = []
     extras = out
@@ -337,39 +335,80 @@ def _write_case_outputs(
         written.append(str(folder / name))
     cf.scenarios.tidy().to_parquet(extras / "demand_paths.parquet", index=False)
     written.append(str(extras / "demand_paths.parquet"))
-    obs = cf.market_obs
-    hist = pd.DataFrame(
-        {
-            "start": [str(obs.month(t)) for t in obs.t0],
-            "end": [str(obs.month(t1 - 1)) for t1 in obs.t1],
-            "rate": obs.y / obs.length,
-        }
-    )
+    written.append(str(_case_report(cf, params, summary, extras / "demand.html")))
+    return written
+
+
+def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
+    """One self-contained page: notes, fits, backtest, fan charts, scenario table."""
+    from insource.demand._chart import fan_chart
+    from insource.report import Figure, Paragraph, Section, Table, write_html
+
+    def history(obs: Any) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "start": [str(cf.market_obs.origin + int(a)) for a in obs.t0],
+                "end": [str(cf.market_obs.origin + int(b) - 1) for b in obs.t1],
+                "rate": obs.y / obs.length,
+            }
+        )
+
     months = [str(m) for m in cf.scenarios.months]
-    fig = fan_chart(
-        f"{cf.market}: history and {cf.scenarios.n_paths} sampled paths",
-        hist,
-        months,
-        paths=cf.scenarios.paths[:, :, 1],
-    )
-    written.append(str(write_html(fig, extras / "fan.html")))
-    # the product line (the product, then its successor) against our own history
+    n = cf.scenarios.n_paths
     line = [i for i in cf.scenarios.items if i != cf.market]
-    hist = pd.DataFrame(
-        {
-            "start": [str(cf.market_obs.origin + int(a)) for a in cf.product_obs.t0],
-            "end": [str(cf.market_obs.origin + int(b) - 1) for b in cf.product_obs.t1],
-            "rate": cf.product_obs.y / cf.product_obs.length,
-        }
+    seg_fig = fan_chart(
+        f"{cf.market}: history and {n} sampled paths (units per month)",
+        history(cf.market_obs),
+        months,
+        paths=cf.scenarios.paths[:, :, -1],
     )
-    fig = fan_chart(
-        f"{' then '.join(line)}: history and {cf.scenarios.n_paths} sampled paths",
-        hist,
+    line_fig = fan_chart(
+        f"{' then '.join(line)}: history and {n} sampled paths (units per month)",
+        history(cf.product_obs),
         months,
         paths=cf.scenarios.paths[:, :, : len(line)].sum(axis=2),
     )
-    written.append(str(write_html(fig, extras / "fan_product.html")))
-    return written
+    notes: list[Any] = [Paragraph(str(x)) for x in cf.notes]
+    if cf.share_model.note_:
+        notes.append(Paragraph(cf.share_model.note_))
+    sections = [
+        Section("What the history says", notes),
+        Section(
+            "Fitted parameters",
+            [
+                Table(
+                    params,
+                    "p, q per month; 90% bootstrap intervals; m (profile): profile "
+                    "likelihood, blank = open",
+                ),
+                Table(cf.share_obs, "Share of the segment over the spans reported for both"),
+            ],
+        ),
+    ]
+    if cf.backtest is not None:
+        sections.append(
+            Section("Backtest", [Table(cf.backtest, "Refit on the spans before each origin")])
+        )
+    sections.append(
+        Section(
+            "Scenarios",
+            [
+                Figure(
+                    seg_fig,
+                    "Segment: history as monthly rate over each reported span; bands "
+                    "P5-P95 and P25-P75 of the sampled paths",
+                ),
+                Figure(line_fig, "Our product line"),
+                Table(summary, "Fiscal-year totals (units)"),
+            ],
+        )
+    )
+    return write_html(
+        path,
+        f"Demand: {cf.product} in {cf.market}",
+        sections,
+        subtitle=f"{n} sampled paths, seed {cf.scenarios.seed}",
+    )
 
 
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
