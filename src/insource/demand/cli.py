@@ -160,7 +160,7 @@ def _fit_file(
     for note in res.notes:
         console.print(f"  note: {note}", highlight=False, markup=False)
     if len(res.parameters):
-        _print(res.parameters, f"parameters ({100 - (100 - level)}% intervals)")
+        _print(res.parameters, f"parameters ({level}% intervals)")
     if res.backtest is not None:
         _print(res.backtest, "rolling-origin backtest (lower MASE is better)")
     _print(res.forecast, f"forecast with {level}% interval")
