@@ -140,3 +140,14 @@ def test_profile_interval_stays_open_when_the_data_cannot_close_it() -> None:
     lo, hi = model.profile_interval(0.9)
     assert hi == np.inf
     assert lo == -np.inf  # 2 degrees of freedom: even half the units sold is not excluded
+
+
+def test_simulate_with_noise_adds_the_residual_scale() -> None:
+    rng = np.random.default_rng(11)
+    clean = _interval_series(100_000, 0.01, 0.35, 20)
+    model = BassModel(n_boot=100, seed=2).fit(clean + rng.normal(0, 300, clean.size))
+    t0 = np.array([8.0, 9.0])  # near the peak: far from the zero clip
+    plain = model.simulate(4000, 5, t0, t0 + 1)
+    noisy = model.simulate(4000, 5, t0, t0 + 1, noise=True)
+    assert model.sigma_ == pytest.approx(300, rel=0.35)
+    np.testing.assert_allclose((noisy - plain).std(axis=0), model.sigma_, rtol=0.05)

@@ -60,10 +60,10 @@ class Backtest:
 def bass_forecast(
     y: np.ndarray, h: int, level: int = 80, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bass forecast of the next ``h`` unit steps with a parameter-uncertainty interval."""
+    """Bass forecast of the next ``h`` unit steps; interval from parameters and residual noise."""
     model = BassModel(intervals="asymptotic", n_boot=200, seed=seed).fit(np.asarray(y, float))
     t0 = float(len(y)) + np.arange(h)
-    paths = model.simulate(400, seed=seed, t0=t0, t1=t0 + 1)
+    paths = model.simulate(400, seed=seed, t0=t0, t1=t0 + 1, noise=True)
     a = (100 - level) / 200
     return model.predict(t0, t0 + 1), np.quantile(paths, a, axis=0), np.quantile(paths, 1 - a, 0)
 

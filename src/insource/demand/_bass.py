@@ -125,6 +125,9 @@ class BassModel:
         Asymptotic standard errors of ``(m, p, q)`` (delta method).
     fitted_, residuals_
         In-sample fit.
+    sigma_
+        Residual scale per unit of time, ``sqrt(SSE_w / (n - 3))`` with the
+        ``1/sqrt(length)`` weights.
     obs_
         The observations fitted.
 
@@ -236,6 +239,7 @@ class BassModel:
         self.fitted_ = res.fitted
         self.residuals_ = res.residuals
         self.sse_ = res.sse
+        self.sigma_ = float(np.sqrt(res.sse / max(n - self.n_params, 1)))
         self.theta_ = res.theta
         cov = res.cov
         grad = np.diag([1.0, self.p_, self.q_])
@@ -353,20 +357,33 @@ class BassModel:
         return self.predict(t0, t0 + 1)
 
     def simulate(
-        self, n: int, seed: int, t0: np.ndarray | None = None, t1: np.ndarray | None = None
+        self,
+        n: int,
+        seed: int,
+        t0: np.ndarray | None = None,
+        t1: np.ndarray | None = None,
+        noise: bool = False,
     ) -> np.ndarray:
         """Sample ``n`` paths consistent with the parameter uncertainty.
 
         Each path draws one parameter set ``(m, p, q)`` from :attr:`draws_`
         (with replacement) and returns its expected volumes over the
-        intervals (default: the fitted intervals). Shape ``(n, len(t0))``.
+        intervals (default: the fitted intervals). With ``noise`` each
+        interval also gets normal noise of the fit's residual scale,
+        ``sigma_ sqrt(t1 - t0)`` (clipped at zero), for prediction intervals of
+        observed volumes rather than of the expected curve. Shape
+        ``(n, len(t0))``.
         """
         t0 = self.obs_.t0 if t0 is None else np.asarray(t0, dtype=float)
         t1 = self.obs_.t1 if t1 is None else np.asarray(t1, dtype=float)
         rng = np.random.default_rng(seed)
         d = self.draws_[rng.integers(0, len(self.draws_), size=n)]
         m, p, q = d[:, 0:1], d[:, 1:2], d[:, 2:3]
-        return np.asarray(m * (bass_cdf(t1[None, :], p, q) - bass_cdf(t0[None, :], p, q)))
+        out = m * (bass_cdf(t1[None, :], p, q) - bass_cdf(t0[None, :], p, q))
+        if noise:
+            scale = self.sigma_ * np.sqrt(t1 - t0)[None, :]
+            out = np.maximum(out + rng.standard_normal(out.shape) * scale, 0.0)
+        return np.asarray(out)
 
 
 def _as_observations(

@@ -175,7 +175,7 @@ def forecast_series(
         params = _param_table(list(gm.params_), list(gm.params_.values()), gm.intervals_)
     else:
         bm = BassModel(n_boot=200, seed=seed, level=1 - 2 * a).fit(obs)
-        paths = bm.simulate(n_paths, seed, t0, t0 + 1)
+        paths = bm.simulate(n_paths, seed, t0, t0 + 1, noise=True)
         mean = bm.predict(t0, t0 + 1)
         params = _param_table(["m", "p", "q"], [bm.m_, bm.p_, bm.q_], bm.intervals_)
         plo, phi = bm.profile_interval()
