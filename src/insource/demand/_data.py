@@ -118,7 +118,7 @@ def observations_from_frame(
     if missing:
         raise _bad(
             f"missing column(s) {', '.join(missing)}",
-            f"give a header row with the columns {period},{value}",
+            f"give a comma-separated header row with the columns {period},{value}",
             where,
         )
     if frame.empty:
