@@ -42,3 +42,16 @@ def test_named_scenarios(scen: ScenarioSet) -> None:
     assert wide.loc["FY2026", "base"] == pytest.approx(
         summary.loc[("sakura", "FY2026"), "p50"], abs=0.05
     )
+
+
+def test_choice_of_model_by_backtest_scores() -> None:
+    from insource.demand._backtest import choose
+    from insource.errors import InsourceError
+
+    nan = float("nan")
+    m = pd.DataFrame({"model": ["a", "b", "c"], "mase": [1.2, 0.8, nan], "smape": [5.0, 9.0, 1.0]})
+    assert choose(m) == "b"
+    flat = m.assign(mase=nan)  # a constant series: MASE undefined, rank by sMAPE
+    assert choose(flat) == "c"
+    with pytest.raises(InsourceError, match="no model"):
+        choose(flat.assign(smape=nan))

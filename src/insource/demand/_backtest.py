@@ -34,7 +34,7 @@ from insource.demand._bass import BassModel
 from insource.demand._stats import STAT_MODELS, forecast_one, forecast_stats, with_positions
 from insource.errors import InsourceError
 
-__all__ = ["Backtest", "backtest", "bass_forecast"]
+__all__ = ["Backtest", "backtest", "bass_forecast", "choose"]
 
 MODELS = (*STAT_MODELS, "bass")
 
@@ -49,12 +49,24 @@ class Backtest:
     @property
     def best(self) -> str:
         """Model with the lowest mean MASE (then sMAPE)."""
-        ok = self.metrics.dropna(subset=["mase"])
-        if ok.empty:
-            raise InsourceError(
-                "no model produced a backtest forecast", "give a longer series or a shorter horizon"
-            )
+        return choose(self.metrics)
+
+
+def choose(metrics: pd.DataFrame) -> str:
+    """Pick the lowest mean MASE (then sMAPE); by sMAPE alone when no MASE exists.
+
+    MASE is undefined when the training part never changes (a constant
+    series: the naive errors that scale it are all zero).
+    """
+    ok = metrics.dropna(subset=["mase"])
+    if not ok.empty:
         return str(ok.sort_values(["mase", "smape"]).iloc[0]["model"])
+    ok = metrics.dropna(subset=["smape"])
+    if ok.empty:
+        raise InsourceError(
+            "no model produced a backtest forecast", "give a longer series or a shorter horizon"
+        )
+    return str(ok.sort_values("smape").iloc[0]["model"])
 
 
 def bass_forecast(
@@ -210,7 +222,7 @@ def _metrics(fc: pd.DataFrame) -> pd.DataFrame:
         failed=("mean", lambda s: s.isna().any()),
     )
     per["mase"] = per["mae"] / per["scale"]
-    per.loc[per["failed"], ["mase", "smape", "coverage"]] = np.nan
+    per.loc[per["failed"].astype(bool), ["mase", "smape", "coverage"]] = np.nan
     out = per.groupby("model", sort=False).agg(
         mase=("mase", "mean"),
         smape=("smape", "mean"),

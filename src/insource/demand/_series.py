@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from insource.demand._backtest import MODELS, backtest
+from insource.demand._backtest import MODELS, backtest, choose
 from insource.demand._bass import BassModel
 from insource.demand._data import Observations
 from insource.demand._gbass import GeneralizedBassModel
@@ -138,11 +138,11 @@ def forecast_series(
             notes.append(f"no backtest: {exc}")
         if model == "auto":
             assert bt is not None
-            ok = bt.dropna(subset=["mase"])
-            if ok.empty:
-                raise InsourceError("no model produced a backtest forecast", "give a longer series")
-            model = str(ok.iloc[0]["model"])
-            notes.append(f"auto chose {model} (lowest backtest MASE)")
+            model = choose(bt)
+            rule = (
+                "MASE" if bt["mase"].notna().any() else "sMAPE; MASE is undefined for a flat series"
+            )
+            notes.append(f"auto chose {model} (lowest backtest {rule})")
     labels = future_labels(obs, h)
     a = (100 - level) / 200
     start = float(obs.t1[-1])
