@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from insource.demand import observations_from_frame
-from insource.demand._data import select_coarsest
 from insource.errors import InsourceError
 
 
@@ -53,14 +52,6 @@ def test_bad_series(periods: list[str], values: list[object], message: str) -> N
 def test_missing_column() -> None:
     with pytest.raises(InsourceError, match="missing column"):
         observations_from_frame(pd.DataFrame({"month": ["2023-01"], "value": [1]}))
-
-
-def test_coarsest_span_wins_over_months_inside_it() -> None:
-    df = pd.DataFrame(
-        {"period": ["2022-05", "2022-06", "CY2022", "CY2023", "2024-01"], "volume": [1, 2, 3, 4, 5]}
-    )
-    kept = select_coarsest(df)
-    assert list(kept["period"]) == ["CY2022", "CY2023", "2024-01"]
 
 
 def test_select_spans_maximises_coverage_without_overlap() -> None:

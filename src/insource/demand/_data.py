@@ -20,7 +20,7 @@ import pandas as pd
 from insource.case._calendar import SpanError, parse_span
 from insource.errors import InsourceError
 
-__all__ = ["Observations", "observations_from_frame", "select_coarsest", "select_spans"]
+__all__ = ["Observations", "observations_from_frame", "select_spans"]
 
 
 @dataclass(frozen=True)
@@ -187,37 +187,6 @@ def observations_from_frame(
                 where,
             )
     return Observations(t0, t1, y, tuple(texts), org, unit)
-
-
-def select_coarsest(frame: pd.DataFrame, period: str = "period", fy_start: int = 4) -> pd.DataFrame:
-    """Drop rows whose span lies inside a longer row's span; sort by start.
-
-    Case tables may report a calendar-year total *and* some of its months.
-    Fitting both would count the same units twice, so the longer span is kept
-    and the months inside it are dropped (nothing is invented or split).
-    Partial overlaps are left in place and rejected by
-    :func:`observations_from_frame`.
-    """
-    spans = [parse_span(str(p), fy_start) for p in frame[period]]
-    if any(s.start is None or s.end is None for s in spans):
-        raise InsourceError(
-            "a history period is open-ended", "history needs closed spans such as 2023-07/2023-11"
-        )
-    starts: list[pd.Period] = [s.start for s in spans]  # type: ignore[misc]
-    ends: list[pd.Period] = [s.end for s in spans]  # type: ignore[misc]
-    keep = []
-    for i in range(len(spans)):
-        inside = any(
-            j != i
-            and starts[j] <= starts[i]
-            and ends[i] <= ends[j]
-            and (starts[j], ends[j]) != (starts[i], ends[i])
-            for j in range(len(spans))
-        )
-        keep.append(not inside)
-    out = frame.loc[keep].copy()
-    order = np.argsort([starts[i].ordinal for i in range(len(spans)) if keep[i]], kind="stable")
-    return out.iloc[order].reset_index(drop=True)
 
 
 _CONFIDENCE_BONUS = {"reported": 0.02, "derived": 0.01}
