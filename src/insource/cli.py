@@ -8,6 +8,7 @@ no traceback; with ``--json`` they print ``{"error": ..., "problems": [...]}``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -88,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("aborted")
         return 2
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except TyperException as exc:  # usage errors (unknown option, missing argument)
         show = getattr(exc, "show", None)
         if callable(show):

@@ -121,7 +121,7 @@ def corruption(draw: st.DrawFn) -> dict[str, str]:
     return files
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corruption())
 def test_corrupted_cases_give_problems_not_crashes(files: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -125,3 +125,50 @@ def test_workbook_headers_explain_the_columns(tmp_path: Path) -> None:
     assert "money/unit" in header["unit_price"].comment.text
     assert "required" in header["unit_price"].comment.text
     assert "Take-or-pay" in header["min_volume"].comment.text
+
+
+def test_text_that_looks_like_a_formula_and_exact_floats_survive_excel(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    case = load_case(tiny_dir)
+    case.options.loc[2, "description"] = "=Status quo"
+    case.products.loc[2, "battery_cost"] = 0.30000000000000004
+    case.products.loc[2, "net_revenue"] = 123456789012345678.0
+    back = load_case(save_case(case, tmp_path / "b.xlsx"))
+    assert back.options.loc[2, "description"] == "=Status quo"
+    assert back.products.loc[2, "battery_cost"] == 0.30000000000000004
+    assert back.products.loc[2, "net_revenue"] == 123456789012345678.0
+
+
+def test_force_replaces_only_a_case_folder(tiny_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    case = load_case(tiny_dir)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "important.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(InsourceError, match="holds no case"):
+        save_case(case, other, overwrite=True)
+    assert (other / "important.txt").read_text(encoding="utf-8") == "keep me"
+    monkeypatch.chdir(tiny_dir)
+    with pytest.raises(InsourceError, match="current folder"):
+        save_case(case, ".", overwrite=True)
+
+
+def test_csv_booleans_are_lower_case(tiny_dir: Path, tmp_path: Path) -> None:
+    out = save_case(load_case(tiny_dir), tmp_path / "o")
+    text = (out / "options.csv").read_text(encoding="utf-8")
+    assert ",true," in text
+    assert "True" not in text
+
+
+def test_workbook_with_blank_rows_above_the_header(tiny_dir: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = save_case(load_case(tiny_dir), tmp_path / "b.xlsx")
+    wb = load_workbook(book)
+    ws = wb["lines"]
+    ws.insert_rows(1, amount=2)
+    header = [c.value for c in ws[3]]
+    ws.cell(row=5, column=header.index("rate") + 1, value="fast")
+    wb.save(book)
+    _, problems = read_case(book)
+    assert [(p.file, p.row, p.column) for p in problems] == [("b.xlsx[lines]", 5, "rate")]

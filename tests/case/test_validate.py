@@ -32,7 +32,7 @@ def test_valid_cases_have_no_problems(tiny_dir: Path) -> None:
 PLANTED = [
     # (table, row, column, value, words expected in the message)
     ("products", 2, "net_revenue", "1,950,000", "not a number"),
-    ("lines", 3, "rate", "-5", "below the smallest"),
+    ("lines", 3, "rate", "-5", "must be above 0"),
     ("capabilities", 3, "ramp_up", "0.5;1.4", "above the largest"),
     ("contracts", 2, "product", "cra", "unknown products id 'cra'"),
     ("contracts", 2, "notice_months", "three", "not a whole number"),
@@ -182,3 +182,92 @@ def test_a_dozen_planted_errors_in_the_builtin_case(builtin_dir: Path) -> None:
         key = (f"{table}.csv", row, column)
         assert key in found, key
         assert words in found[key], found[key]
+
+
+# ---- regressions found in review ------------------------------------------------
+
+
+def test_overrides_pass_the_column_checks(tiny_dir: Path) -> None:
+    edit(tiny_dir, "options", 4, "overrides", "products.car.net_revenue=-500;lines.lo.shifts=2.5")
+    _, problems = read_case(tiny_dir)
+    msgs = [p.what for p in problems if p.file == "options.csv"]
+    assert any("net_revenue: -500 is below" in m for m in msgs)
+    assert any("lines.lo.shifts" in m for m in msgs)
+
+
+def test_duplicate_and_overlapping_demand_rows(tiny_dir: Path) -> None:
+    path = tiny_dir / "demand_scenarios.csv"
+    path.write_text(
+        "scenario,product,region,period,volume\n"
+        "low,car,,CY2026,600\n"
+        "low,car,,CY2026,600\n"  # duplicate with a blank region
+        "base,car,home,CY2026,1200\n"
+        "base,car,home,2026-07/2027-06,600\n",  # overlaps the row above
+        encoding="utf-8",
+    )
+    _, problems = read_case(tiny_dir)
+    where_ = {(p.row, p.column): p.what for p in problems if p.file == "demand_scenarios.csv"}
+    assert "duplicate row" in where_[(3, "scenario")]
+    assert "overlaps row 4" in where_[(5, "period")]
+
+
+def test_same_month_written_two_ways_is_a_duplicate(tiny_dir: Path) -> None:
+    path = tiny_dir / "demand_history.csv"
+    path.write_text(
+        "product,region,period,volume\ncar,home,2025-1,1\ncar,home,2025-01,1\n", encoding="utf-8"
+    )
+    _, problems = read_case(tiny_dir)
+    assert [(p.row, "duplicate" in p.what) for p in problems] == [(3, True)]
+
+
+def test_target_problems_name_the_right_column(tiny_dir: Path) -> None:
+    edit(tiny_dir, "uncertainty", 2, "table", "prodcts")
+    edit(tiny_dir, "uncertainty", 4, "row", "discount")
+    edit(tiny_dir, "series", 2, "table", "prodcts")
+    _, problems = read_case(tiny_dir)
+    found = {(p.file, p.row, p.column) for p in problems}
+    assert {
+        ("uncertainty.csv", 2, "table"),
+        ("uncertainty.csv", 4, "row"),
+        ("series.csv", 2, "table"),
+    } <= found
+
+
+def test_zero_rate_and_huge_ints_and_control_characters(tiny_dir: Path) -> None:
+    edit(tiny_dir, "lines", 2, "rate", "0")
+    edit(tiny_dir, "lines", 3, "shifts", "99999999999999999999")
+    edit(tiny_dir, "regions", 2, "name", "Home\x07market")
+    _, problems = read_case(tiny_dir)
+    found = {(p.file, p.row, p.column): p.what for p in problems}
+    assert "must be above 0" in found[("lines.csv", 2, "rate")]
+    assert ("lines.csv", 3, "shifts") in found
+    assert "control character" in found[("regions.csv", 2, "name")]
+
+
+def test_end_columns_take_the_last_month_of_a_year(tiny_dir: Path) -> None:
+    edit(tiny_dir, "finance", 8, "value", "CY2027")
+    case, problems = read_case(tiny_dir)
+    assert problems == []
+    assert str(case.horizon[-1]) == "2027-12"
+
+
+def test_shift_bounds_and_own_site_contracts(tiny_dir: Path) -> None:
+    edit(tiny_dir, "lines", 3, "min_shifts", "2")  # shifts 1 < min 2 (max 2)
+    edit(tiny_dir, "contracts", 2, "site", "plant-o")
+    _, problems = read_case(tiny_dir)
+    msgs = [str(p) for p in problems]
+    assert any("shifts 1 is below min_shifts 2" in m for m in msgs)
+    assert any("is our own, not a partner's" in m for m in msgs)
+
+
+def test_notes_beside_the_tables_are_ignored(tiny_dir: Path) -> None:
+    (tiny_dir / "README.md").write_text("notes", encoding="utf-8")
+    assert read_case(tiny_dir)[1] == []
+
+
+def test_problems_come_in_file_and_row_order(tiny_dir: Path) -> None:
+    edit(tiny_dir, "lines", 3, "rate", "x")
+    edit(tiny_dir, "contracts", 2, "product", "y")
+    edit(tiny_dir, "lines", 2, "rate", "z")
+    _, problems = read_case(tiny_dir)
+    assert [(p.file, p.row) for p in problems] == sorted((p.file, p.row) for p in problems)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -84,8 +85,11 @@ def _parse_unit(text: str, fy_start: int) -> tuple[pd.Period, pd.Period]:
     )
 
 
-def parse_month(text: str, fy_start: int = 4) -> pd.Period:
+def parse_month(text: str, fy_start: int = 4, last: bool = False) -> pd.Period:
     """Parse a month; a year (``FY2028``, ``CY2028``) means its first month.
+
+    With ``last``, a year means its last month (for columns that end something:
+    ``end = FY2034`` runs to March 2035).
 
     Examples
     --------
@@ -95,9 +99,10 @@ def parse_month(text: str, fy_start: int = 4) -> pd.Period:
     Period('2028-04', 'M')
 
     """
-    return _parse_unit(text, fy_start)[0]
+    return _parse_unit(text, fy_start)[1 if last else 0]
 
 
+@lru_cache(maxsize=8192)
 def parse_span(text: str, fy_start: int = 4) -> Span:
     """Parse a span of months (see the module docstring for the forms).
 

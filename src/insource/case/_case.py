@@ -102,8 +102,17 @@ class Case:
 
     @property
     def finance(self) -> dict[str, Any]:
-        """Typed finance parameters with defaults (``start``/``end`` as months)."""
-        return finance_values(self.tables["finance"])
+        """Typed finance parameters with defaults (``start``/``end`` as months).
+
+        Parsed once and kept until the finance table changes.
+        """
+        frame = self.tables["finance"]
+        key = (id(frame), tuple(frame["parameter"]), tuple(frame["value"]))
+        cached = self.__dict__.get("_finance_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, finance_values(frame))
+            self.__dict__["_finance_cache"] = cached
+        return dict(cached[1])
 
     @property
     def calendar(self) -> FiscalCalendar:
@@ -122,9 +131,9 @@ class Case:
         """Parse a span with the case's fiscal-year start."""
         return parse_span(text, self.calendar.start_month)
 
-    def month(self, text: str) -> pd.Period:
-        """Parse a month (a year means its first month)."""
-        return parse_month(text, self.calendar.start_month)
+    def month(self, text: str, last: bool = False) -> pd.Period:
+        """Parse a month; a year means its first month, or with ``last`` its last."""
+        return parse_month(text, self.calendar.start_month, last=last)
 
     def keys(self, table: str) -> pd.Series:
         """Key text of every row of ``table`` (parts joined by ``:``)."""
@@ -177,41 +186,53 @@ class Case:
             ``demand_scale``.
 
         """
-        ds = self.tables["demand_scenarios"]
+        ds = self.tables["demand_scenarios"].dropna(
+            subset=["scenario", "product", "period", "volume"]
+        )
         cols = ["scenario", "product", "region", "period", "volume"]
         if ds.empty:
             empty = pd.DataFrame(columns=cols)
             empty.attrs.update(name="demand", unit="units/month")
             return empty
-        first, last = self.horizon[0], self.horizon[-1]
-        pieces = []
-        for _, row in ds.dropna(subset=["scenario", "product", "period", "volume"]).iterrows():
-            months = self.span(row["period"]).months(first, last)
-            inside = months[(months >= first) & (months <= last)]
-            if len(months) == 0 or len(inside) == 0:
-                continue
-            pieces.append(
-                pd.DataFrame(
-                    {
-                        "scenario": row["scenario"],
-                        "product": row["product"],
-                        "region": row["region"] or "",
-                        "period": inside,
-                        "volume": float(row["volume"]) / len(months),
-                    }
-                )
-            )
-        keys = ["scenario", "product", "region", "period"]
-        out = (
-            pd.concat(pieces, ignore_index=True)
-            .groupby(keys, sort=True)["volume"]
-            .sum()
-            .reset_index()
+        months, inside = self._span_months(ds["period"])
+        out = pd.DataFrame(
+            {
+                "scenario": np.repeat(ds["scenario"].to_numpy(), inside),
+                "product": np.repeat(ds["product"].to_numpy(), inside),
+                "region": np.repeat(ds["region"].fillna("").to_numpy(), inside),
+                "period": months,
+                "volume": np.repeat(
+                    ds["volume"].to_numpy(float) / self._span_lengths(ds["period"]), inside
+                ),
+            }
         )
+        keys = ["scenario", "product", "region", "period"]
+        out = out.groupby(keys, sort=True)["volume"].sum().reset_index()
         scale = self.tables["products"].set_index("id")["demand_scale"].astype("float64")
         out["volume"] = out["volume"] * out["product"].map(scale).fillna(1.0).to_numpy()
         out.attrs.update(name="demand", unit="units/month")
         return out
+
+    def _span_lengths(self, spans: pd.Series) -> np.ndarray:
+        """Months in each span (open ends closed at the horizon)."""
+        first, last = self.horizon[0], self.horizon[-1]
+        length = {t: len(self.span(t).months(first, last)) for t in spans.unique()}
+        return spans.map(length).to_numpy(float)
+
+    def _span_months(self, spans: pd.Series) -> tuple[pd.PeriodIndex, np.ndarray]:
+        """The horizon months of every span, concatenated, and how many each has.
+
+        Each distinct span text is parsed once, so long tables stay fast.
+        """
+        first, last = self.horizon[0], self.horizon[-1]
+        ordinals = {}
+        for text in spans.unique():
+            m = self.span(text).months(first, last)
+            ordinals[text] = m[(m >= first) & (m <= last)].asi8
+        parts = [ordinals[t] for t in spans]
+        counts = np.array([len(p) for p in parts], dtype=int)
+        flat = np.concatenate(parts) if parts else np.array([], dtype="int64")
+        return pd.PeriodIndex.from_ordinals(flat, freq="M"), counts  # type: ignore[attr-defined]
 
     def provenance(self, table: str, key: str, attribute: str) -> dict[str, str | None]:
         """Source and confidence of one figure (per-attribute columns win)."""

@@ -8,9 +8,11 @@ and every bad cell can be reported with its row and column. Missing cells are
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from insource.case._calendar import SpanError, parse_month, parse_span
@@ -21,6 +23,8 @@ __all__ = ["CellError", "cell_text", "convert_cell", "format_cell", "parse_list"
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 _ID_FORBIDDEN = (":", ";", "=")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INT64 = 2**63 - 1
 
 
 class CellError(ValueError):
@@ -73,6 +77,11 @@ def parse_list(text: str) -> list[float]:
 
 
 def _check_bounds(attr: Attribute, value: float, text: str) -> None:
+    if attr.min_exclusive and attr.min is not None and value <= attr.min:
+        raise CellError(
+            f"{text} must be above {format_number(attr.min)}",
+            f"write a value above {format_number(attr.min)} ({attr.unit or 'no unit'})",
+        )
     if attr.min is not None and value < attr.min:
         raise CellError(
             f"{text} is below the smallest allowed value {format_number(attr.min)}",
@@ -93,6 +102,10 @@ def convert_cell(attr: Attribute, text: str, fy_start: int = 4) -> Any:
     and ``bool`` cells become numbers.
     """
     kind = attr.type
+    if _CONTROL.search(text):
+        raise CellError(
+            "the text holds a control character", "delete it (it often comes from a copy and paste)"
+        )
     if kind == "id":
         bad = [c for c in _ID_FORBIDDEN if c in text]
         if bad:
@@ -117,11 +130,14 @@ def convert_cell(attr: Attribute, text: str, fy_start: int = 4) -> Any:
         _check_bounds(attr, value, text)
     elif kind == "int":
         try:
-            value = int(text)
-        except ValueError:
+            number = float(text)
+            value = int(number) if number.is_integer() and abs(number) <= _INT64 else int(text)
+        except (ValueError, OverflowError):
             raise CellError(
                 f"{text!r} is not a whole number", f"write a whole number ({attr.unit or 'count'})"
             ) from None
+        if abs(value) > _INT64:
+            raise CellError(f"{text} is too large", "write a smaller whole number")
         _check_bounds(attr, value, text)
     elif kind == "bool":
         low = text.lower()
@@ -160,7 +176,7 @@ def format_cell(value: Any) -> str:
     """Text of a typed value for a CSV file (missing values are empty)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     if isinstance(value, float):
         return format_number(value)

@@ -87,7 +87,7 @@ def case_format_markdown() -> str:
             if a.references:
                 rule.append(f"id in `{a.references}`")
             if a.min is not None:
-                rule.append(f">= {a.min:g}")
+                rule.append(f"{'>' if a.min_exclusive else '>='} {a.min:g}")
             if a.max is not None:
                 rule.append(f"<= {a.max:g}")
             if a.choices:

@@ -114,10 +114,9 @@ def _check_meta(meta: dict[str, Any], location: str, problems: list[Problem]) ->
                 )
             )
         elif key == "format":
-            try:
+            version = value if isinstance(value, int) and not isinstance(value, bool) else -1
+            if isinstance(value, str) and value.strip().isdigit():
                 version = int(value)
-            except (TypeError, ValueError):
-                version = -1
             if version != FORMAT_VERSION:
                 problems.append(
                     Problem(
@@ -201,8 +200,10 @@ def _read_folder(path: Path) -> tuple[Case, list[Problem]]:
     tables = schema()
     raws = []
     for file in sorted(path.iterdir()):
-        if file.name == "case.toml" or file.name.startswith(".") or file.is_dir():
+        if file.name == "case.toml" or file.name.startswith((".", "~$")) or file.is_dir():
             continue
+        if file.suffix.lower() != ".csv":
+            continue  # notes, spreadsheets and the like may sit beside the tables
         if file.suffix.lower() != ".csv" or file.stem not in tables:
             problems.append(
                 Problem(
@@ -235,6 +236,7 @@ def _read_workbook(path: Path) -> tuple[Case, list[Problem]]:
     try:
         for ws in wb.worksheets:
             location = f"{path.name}[{ws.title}]"
+            ws.reset_dimensions()  # some writers store a wrong <dimension>; read every cell
             rows = [[cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
             if ws.title == "case":
                 meta_raw = {r[0]: (r[1] if len(r) > 1 else "") for r in rows[1:] if r and r[0]}
@@ -249,15 +251,14 @@ def _read_workbook(path: Path) -> tuple[Case, list[Problem]]:
                     )
                 )
                 continue
-            while rows and not any(rows[0]):
-                rows.pop(0)
-            if not rows:
+            first = next((i for i, r in enumerate(rows) if any(r)), None)
+            if first is None:
                 continue
-            header = list(rows[0])
+            header = list(rows[first])
             while header and not header[-1]:
                 header.pop()
-            raw = RawTable(ws.title, location, header)
-            for i, cells in enumerate(rows[1:], start=2):
+            raw = RawTable(ws.title, location, header, header_row=first + 1)
+            for i, cells in enumerate(rows[first + 1 :], start=first + 2):
                 if any(cells):
                     raw.rows.append((i, cells))
             raws.append(raw)
@@ -281,12 +282,13 @@ def read_case(spec: str | os.PathLike[str]) -> tuple[Case, list[Problem]]:
     values), so that all problems can be listed at once.
     """
     path = resolve_case(spec)
-    case, problems = _read_workbook(path) if path.is_file() else _read_folder(path)
     if path.is_file() and path.suffix.lower() != ".xlsx":
         raise InsourceError(
             f"{path} is not a case", "give a case folder (with case.toml) or an .xlsx workbook"
         )
+    case, problems = _read_workbook(path) if path.is_file() else _read_folder(path)
     problems = problems + check_case(case)
+    problems.sort(key=lambda p: (p.file or "", p.row or 0))
     return case, problems
 
 
@@ -362,6 +364,8 @@ def _write_workbook(case: Case, target: Path) -> None:
     meta["format"] = FORMAT_VERSION
     for k, v in meta.items():
         ws.append([k, v])
+        if isinstance(v, str):
+            ws.cell(row=ws.max_row, column=2).data_type = "s"
     for name in _nonempty(case):
         sheet = wb.create_sheet(name)
         cols = _columns(case, name)
@@ -372,11 +376,17 @@ def _write_workbook(case: Case, target: Path) -> None:
             for col, v in zip(cols, row, strict=True):
                 v = _excel_value(v)
                 attr = types.get(col)
-                # Text columns stay text so that Excel does not turn 2028-04 into a date.
+                # Text columns stay text so that Excel does not turn 2028-04 into a date;
+                # a float Excel cannot hold exactly (it keeps 16 digits) is written as text.
                 if isinstance(v, str) or attr is None or attr.type not in ("float", "int", "bool"):
                     v = None if v is None else str(v)
+                elif isinstance(v, float) and float(f"{v:.16g}") != v:
+                    v = format_cell(v)
                 cells.append(v)
             sheet.append(cells)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
     for sheet in wb.worksheets:
         sheet.freeze_panes = "A2"
         attrs = schema()[sheet.title].attributes if sheet.title in schema() else {}
@@ -419,6 +429,17 @@ def save_case(case: Case, target: str | os.PathLike[str], overwrite: bool = Fals
         raise InsourceError(
             f"{path} already exists", "choose another path, or pass --force to replace it"
         )
+    if path.is_dir() and any(path.iterdir()):
+        here = Path.cwd().resolve()
+        if path.resolve() in (here, *here.parents):
+            raise InsourceError(
+                f"{path} is the current folder or one above it", "write the case to a new folder"
+            )
+        if not (path / "case.toml").is_file():
+            raise InsourceError(
+                f"{path} is not empty and holds no case",
+                "choose a new or empty folder (--force replaces only a case folder)",
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:

@@ -47,6 +47,7 @@ class Attribute:
     references: str | None
     min: float | None
     max: float | None
+    min_exclusive: bool
     choices: tuple[str, ...]
     varies: bool
     description: str
@@ -89,7 +90,9 @@ def _number(text: str) -> float | None:
 def _attribute(table: str, row: dict[str, str]) -> Attribute:
     if row["type"] not in TYPES:  # pragma: no cover - guarded by tests of the schema
         raise ValueError(f"schema: {table}.{row['attribute']} has unknown type {row['type']!r}")
-    lo, hi = _number(row.get("min", "")), _number(row.get("max", ""))
+    min_text = row.get("min", "").strip()
+    exclusive = min_text.startswith(">")
+    lo, hi = _number(min_text.lstrip(">")), _number(row.get("max", ""))
     assert lo is None or math.isfinite(lo)
     return Attribute(
         table=table,
@@ -101,6 +104,7 @@ def _attribute(table: str, row: dict[str, str]) -> Attribute:
         references=row.get("references") or None,
         min=lo,
         max=hi,
+        min_exclusive=exclusive,
         choices=tuple(c for c in row.get("choices", "").split(";") if c),
         varies=row.get("varies", "").strip().lower() == "true",
         description=row.get("description", ""),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from insource.case._calendar import SpanError, parse_month
+from insource.case._calendar import SpanError, parse_month, parse_span
 from insource.case._convert import CellError, convert_cell
 from insource.case._schema import (
     CONFIDENCE_LEVELS,
@@ -54,6 +54,19 @@ def provenance_attribute(column: str, table: TableSchema) -> str | None:
         if column.endswith(suffix) and column[: -len(suffix)] in table.attributes:
             return column[: -len(suffix)]
     return None
+
+
+def _key_text(kind: str, value: Any, fy_start: int) -> str:
+    """Canonical text of a key part: spans by their months, blanks as empty."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if kind == "span":
+        try:
+            span = parse_span(str(value), fy_start)
+        except SpanError:
+            return str(value)
+        return f"{span.start}/{span.end}"
+    return str(value)
 
 
 def _dtype(kind: str) -> str:
@@ -144,6 +157,10 @@ def build_table(raw: RawTable, fy_start: int = 4) -> tuple[pd.DataFrame, list[Pr
     per_attribute = [c for c in keep if c not in table.attributes and c not in PROVENANCE_COLUMNS]
     data: dict[str, list[Any]] = {c: [] for c in [*table.columns, *prov, *per_attribute]}
     index: list[int] = []
+    defaults = {
+        col: None if attr.default is None else convert_cell(attr, attr.default, fy_start)
+        for col, attr in table.attributes.items()
+    }
     for row_no, cells in raw.rows:
         if len(cells) > len(raw.header) and any(cells[len(raw.header) :]):
             problems.append(
@@ -184,8 +201,7 @@ def build_table(raw: RawTable, fy_start: int = 4) -> tuple[pd.DataFrame, list[Pr
                             **where,
                         )
                     )
-                value = None if attr.default is None else convert_cell(attr, attr.default, fy_start)
-                data[col].append(value)
+                data[col].append(defaults[col])
                 continue
             try:
                 data[col].append(convert_cell(attr, text, fy_start))
@@ -204,22 +220,36 @@ def build_table(raw: RawTable, fy_start: int = 4) -> tuple[pd.DataFrame, list[Pr
     )
     frame.index = pd.Index(index, dtype="int64", name="row")
 
-    # 3. Keys: unique, complete.
+    # 3. Keys: unique. A blank key part counts as a value ("all regions"), and
+    #    spans are compared by the months they cover (2026-1 is 2026-01).
     key = [k for k in table.key if k in frame.columns]
     if key and not frame.empty:
-        dup = frame.duplicated(subset=key, keep="first") & frame[key].notna().all(axis=1)
-        for row_no in frame.index[dup]:
-            keyval = ", ".join(f"{k}={frame.at[row_no, k]!s}" for k in key)
-            first = frame.index[(frame[key] == frame.loc[row_no, key]).all(axis=1)][0]
-            problems.append(
-                Problem(
-                    f"duplicate row ({keyval}); row {first} has the same key",
-                    "keep one row per key or change the key",
-                    row=int(row_no),
-                    column=key[0],
-                    **where,
-                )
+        norm = pd.DataFrame(
+            {
+                k: frame[k].map(lambda v, k=k: _key_text(table.attributes[k].type, v, fy_start))
+                for k in key
+            },
+            index=frame.index,
+        )
+        complete = frame[[k for k in key if table.attributes[k].required]].notna().all(axis=1)
+        dup = norm.duplicated(keep="first") & complete
+        if dup.any():
+            first = (
+                pd.Series(norm.index, index=norm.index)
+                .groupby([norm[k] for k in key], sort=False)
+                .transform("first")
             )
+            for row_no in frame.index[dup]:
+                keyval = ", ".join(f"{k}={frame.at[row_no, k] or ''!s}" for k in key)
+                problems.append(
+                    Problem(
+                        f"duplicate row ({keyval}); row {first[row_no]} has the same key",
+                        "keep one row per key or change the key",
+                        row=int(row_no),
+                        column=key[0],
+                        **where,
+                    )
+                )
 
     if raw.name == "finance":
         problems += _check_finance(frame, raw.location)
@@ -291,7 +321,7 @@ def finance_values(frame: pd.DataFrame) -> dict[str, Any]:
     for name in ("start", "end"):
         if out.get(name) is not None:
             try:
-                out[name] = parse_month(out[name], fy_start)
+                out[name] = parse_month(out[name], fy_start, last=name == "end")
             except SpanError:  # pragma: no cover - convert_cell checked it
                 out[name] = None
     return out

@@ -18,7 +18,7 @@ import pandas as pd
 
 from insource.case._calendar import SpanError
 from insource.case._convert import CellError, convert_cell, format_number, parse_list
-from insource.case._schema import finance_schema, schema
+from insource.case._schema import Attribute, finance_schema, schema
 from insource.case._tables import suggest
 from insource.errors import Problem
 
@@ -140,8 +140,60 @@ def _span_checks(case: Case, table: str, must_lie_inside: bool) -> Iterator[Prob
             )
 
 
+def _overlaps(case: Case, table: str, group: list[str]) -> Iterator[Problem]:
+    """Rows of the same ``group`` whose spans share a month (they would add up)."""
+    frame = case.tables[table].dropna(subset=[*[g for g in group if g != "region"], "period"])
+    if frame.empty or _horizon(case) is None:
+        return
+    months, counts = case._span_months(frame["period"])
+    cells = pd.DataFrame({g: np.repeat(frame[g].fillna("").to_numpy(), counts) for g in group})
+    cells["period"] = months
+    cells["row"] = np.repeat(frame.index.to_numpy(), counts)
+    clash = cells.duplicated([*group, "period"], keep=False)
+    if not clash.any():
+        return
+    hits = cells[clash]
+    seen: set[tuple[int, int]] = set()
+    for _, g in hits.groupby([*group, "period"], sort=False):
+        rows = sorted({int(r) for r in g["row"]})
+        pair = (rows[0], rows[-1])
+        if pair in seen:
+            continue
+        seen.add(pair)
+        yield _p(
+            case,
+            table,
+            pair[1],
+            "period",
+            f"the span overlaps row {pair[0]} (both cover {g['period'].iloc[0]}), so their volumes would add up",
+            "make the spans of the same " + ", ".join(group) + " disjoint",
+        )
+
+
+@_check
+def _region_mixing(case: Case) -> Iterator[Problem]:
+    ds = case.tables["demand_scenarios"].dropna(subset=["scenario", "product"])
+    if ds.empty:
+        return
+    blank = ds["region"].isna()
+    both = ds.assign(blank=blank).groupby(["scenario", "product"])["blank"].agg(["any", "all"])
+    for (scen, prod), r in zip(both.index.to_list(), both.to_dict("records"), strict=True):
+        if r["any"] and not r["all"]:
+            row = ds.index[(ds["scenario"] == scen) & (ds["product"] == prod) & blank][0]
+            yield _p(
+                case,
+                "demand_scenarios",
+                row,
+                "region",
+                f"{prod!r} in scenario {scen!r} has rows for all regions (blank) and for single regions",
+                "give either one national row set or one per region, not both",
+            )
+
+
 @_check
 def _spans(case: Case) -> Iterator[Problem]:
+    yield from _overlaps(case, "demand_scenarios", ["scenario", "product", "region"])
+    yield from _overlaps(case, "other_load", ["line", "model"])
     yield from _span_checks(case, "demand_scenarios", must_lie_inside=True)
     yield from _span_checks(case, "other_load", must_lie_inside=False)
     yield from _span_checks(case, "series", must_lie_inside=False)
@@ -150,7 +202,7 @@ def _spans(case: Case) -> Iterator[Problem]:
 def _month_pairs(case: Case, table: str, a: str, b: str) -> Iterator[Problem]:
     frame = case.tables[table]
     for row, r in frame.iterrows():
-        if _present(r[a]) and _present(r[b]) and case.month(r[b]) < case.month(r[a]):
+        if _present(r[a]) and _present(r[b]) and case.month(r[b], last=True) < case.month(r[a]):
             yield _p(
                 case, table, row, b, f"{b} {r[b]} is before {a} {r[a]}", f"set {b} on or after {a}"
             )
@@ -183,7 +235,7 @@ def _entities(case: Case) -> Iterator[Problem]:
                 f"min_shifts {lo} is above max_shifts {hi}",
                 "make min_shifts <= max_shifts",
             )
-        elif _present(now) and _present(hi) and now > hi:
+        if _present(now) and _present(hi) and now > hi:
             yield _p(
                 case,
                 "lines",
@@ -191,6 +243,15 @@ def _entities(case: Case) -> Iterator[Problem]:
                 "shifts",
                 f"shifts {now} is above max_shifts {hi}",
                 "make shifts <= max_shifts",
+            )
+        if _present(now) and _present(lo) and now < lo:
+            yield _p(
+                case,
+                "lines",
+                row,
+                "shifts",
+                f"shifts {now} is below min_shifts {lo}",
+                "make min_shifts <= shifts",
             )
         if _present(r["hours_per_shift"]) and _present(hi) and r["hours_per_shift"] * hi > 24:
             yield _p(
@@ -202,9 +263,19 @@ def _entities(case: Case) -> Iterator[Problem]:
                 "lower hours_per_shift or max_shifts",
             )
     owner = sites.set_index("id")["partner"].to_dict() if not sites.empty else {}
+    kind = sites.set_index("id")["owner"].to_dict() if not sites.empty else {}
     for row, r in case.tables["contracts"].iterrows():
         site = r["site"]
-        if (
+        if _present(site) and kind.get(site) == "own":
+            yield _p(
+                case,
+                "contracts",
+                row,
+                "site",
+                f"the site {site!r} is our own, not a partner's",
+                "name the partner site that builds under the contract",
+            )
+        elif (
             _present(site)
             and site in owner
             and _present(r["partner"])
@@ -233,74 +304,126 @@ def _scenarios(case: Case) -> Iterator[Problem]:
         )
 
 
-def _target(case: Case, table: str, row_key: str, attribute: str) -> tuple[str, str] | None:
-    """Check that ``table.row_key.attribute`` names a numeric input; return (what, todo) if not."""
+#: Tables whose rows hold inputs that uncertainty, series and overrides may name.
+_INPUT_TABLES = (
+    "partners",
+    "products",
+    "lines",
+    "capabilities",
+    "contracts",
+    "other_load",
+    "logistics",
+    "finance",
+)
+
+
+def _target_attribute(table: str, row_key: str, attribute: str) -> Attribute | None:
+    """The schema attribute a (valid) target names."""
+    if table == "finance":
+        return finance_schema().get(row_key)
+    return schema()[table].attributes.get(attribute)
+
+
+def _target(
+    case: Case, table: str, row_key: str, attribute: str, keys: dict[str, set[str]]
+) -> tuple[str, str, str] | None:
+    """Check that ``table.row_key.attribute`` names a numeric input.
+
+    Returns ``(part, what, todo)`` when it does not, where ``part`` is the
+    part that is wrong (``table``, ``row`` or ``attribute``). ``keys`` caches
+    the row keys of each table across calls.
+    """
+    if table not in _INPUT_TABLES:
+        return (
+            "table",
+            f"{table!r} is not a table of inputs{suggest(table, list(_INPUT_TABLES))}",
+            f"use one of {', '.join(_INPUT_TABLES)}",
+        )
     if table == "finance":
         params = finance_schema()
         if row_key not in params:
             return (
+                "row",
                 f"unknown finance parameter {row_key!r}{suggest(row_key, list(params))}",
                 f"use one of {', '.join(params)}",
             )
         if not params[row_key].numeric:
             return (
+                "row",
                 f"the finance parameter {row_key!r} is not a number",
                 "choose a numeric parameter",
             )
         if attribute != "value":
-            return f"a finance parameter's attribute is 'value', not {attribute!r}", "write value"
+            return (
+                "attribute",
+                f"a finance parameter's attribute is 'value', not {attribute!r}",
+                "write value",
+            )
         return None
-    tables = schema()
-    if table not in tables:
-        return (
-            f"unknown table {table!r}{suggest(table, list(tables))}",
-            f"use one of {', '.join(tables)}",
-        )
-    attrs = tables[table].attributes
+    attrs = schema()[table].attributes
     if attribute not in attrs:
         return (
+            "attribute",
             f"the {table} table has no attribute {attribute!r}{suggest(attribute, list(attrs))}",
             "name a numeric attribute of that table (see docs/case-format.md)",
         )
     if not attrs[attribute].numeric:
-        return f"{table}.{attribute} is not numeric", "name a numeric attribute"
-    keys = set(case.keys(table))
-    if row_key not in keys:
+        return "attribute", f"{table}.{attribute} is not numeric", "name a numeric attribute"
+    if table not in keys:
+        keys[table] = set(case.keys(table))
+    if row_key not in keys[table]:
         return (
-            f"the {table} table has no row {row_key!r}{suggest(row_key, sorted(keys))}",
+            "row",
+            f"the {table} table has no row {row_key!r}{suggest(row_key, sorted(keys[table]))}",
             "use a row id of that table (two-part keys joined by ':')",
         )
     return None
 
 
+def _check_value(attr: Attribute, value: float | str) -> CellError | None:
+    """A value for ``attr`` passes the same checks as a cell of its column."""
+    try:
+        convert_cell(attr, value if isinstance(value, str) else format_number(float(value)))
+    except CellError as exc:
+        return exc
+    return None
+
+
 @_check
 def _series(case: Case) -> Iterator[Problem]:
+    keys: dict[str, set[str]] = {}
+    column = {"table": "table", "row": "id", "attribute": "attribute"}
     for row, r in case.tables["series"].iterrows():
         if not all(_present(r[c]) for c in ("table", "id", "attribute")):
             continue
-        bad = _target(case, r["table"], r["id"], r["attribute"])
-        if bad is None and r["table"] != "finance":
-            attr = schema()[r["table"]].attributes[r["attribute"]]
-            if not attr.varies:
-                bad = (
-                    f"{r['table']}.{r['attribute']} cannot vary over time",
-                    "set it in its table, or use an attribute marked as varying (docs/case-format.md)",
-                )
-            elif _present(r["value"]):
-                try:
-                    convert_cell(attr, format_number(float(r["value"])))
-                except CellError as exc:
-                    yield _p(case, "series", row, "value", exc.what, exc.todo)
-        elif bad is None:
-            bad = ("finance parameters cannot vary over time", "set the value in finance.csv")
-        if bad:
+        bad = _target(case, r["table"], r["id"], r["attribute"], keys)
+        if bad is not None:
+            yield _p(case, "series", row, column[bad[0]], bad[1], bad[2])
+            continue
+        if r["table"] == "finance":
             yield _p(
                 case,
                 "series",
                 row,
-                "attribute" if "attribute" in bad[0] or "vary" in bad[0] else "id",
-                *bad,
+                "table",
+                "finance parameters cannot vary over time",
+                "set the value in finance.csv",
             )
+            continue
+        attr = schema()[r["table"]].attributes[r["attribute"]]
+        if not attr.varies:
+            yield _p(
+                case,
+                "series",
+                row,
+                "attribute",
+                f"{r['table']}.{r['attribute']} cannot vary over time",
+                "set it in its table, or use an attribute marked as varying (docs/case-format.md)",
+            )
+        elif _present(r["value"]):
+            exc = _check_value(attr, r["value"])
+            if exc is not None:
+                yield _p(case, "series", row, "value", exc.what, exc.todo)
 
 
 _NEEDS = {
@@ -360,11 +483,12 @@ def _distribution(r: pd.Series) -> Iterator[tuple[str, str, str]]:
 @_check
 def _uncertainty(case: Case) -> Iterator[Problem]:
     unc = case.tables["uncertainty"]
+    keys: dict[str, set[str]] = {}
     for row, r in unc.iterrows():
         if all(_present(r[c]) for c in ("table", "row", "attribute")):
-            bad = _target(case, r["table"], r["row"], r["attribute"])
+            bad = _target(case, r["table"], r["row"], r["attribute"], keys)
             if bad:
-                yield _p(case, "uncertainty", row, "row" if "row" in bad[0] else "attribute", *bad)
+                yield _p(case, "uncertainty", row, bad[0], bad[1], bad[2])
         if _present(r["distribution"]):
             for col, what, todo in _distribution(r):
                 yield _p(case, "uncertainty", row, col, what, todo)
@@ -450,6 +574,7 @@ def _options(case: Case) -> Iterator[Problem]:
         )
     products = list(case.tables["products"]["id"].dropna())
     known_lines = set(case.tables["lines"]["id"].dropna())
+    keys: dict[str, set[str]] = {}
     for row, r in opts.iterrows():
         if r["policy"] == "insource":
             for col in ("line", "start"):
@@ -501,18 +626,18 @@ def _options(case: Case) -> Iterator[Problem]:
                 )
                 continue
             for table, key, attribute, value in items:
-                bad = _target(case, table, key, attribute)
+                bad = _target(case, table, key, attribute, keys)
                 if bad:
-                    yield _p(case, "options", row, "overrides", *bad)
+                    yield _p(case, "options", row, "overrides", bad[1], bad[2])
                     continue
-                try:
-                    float(value)
-                except ValueError:
+                attr = _target_attribute(table, key, attribute)
+                wrong = None if attr is None else _check_value(attr, value)
+                if wrong is not None:
                     yield _p(
                         case,
                         "options",
                         row,
                         "overrides",
-                        f"{value!r} is not a number",
-                        f"write a number for {table}.{key}.{attribute}",
+                        f"{table}.{key}.{attribute}: {wrong.what}",
+                        wrong.todo,
                     )

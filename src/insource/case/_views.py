@@ -70,35 +70,23 @@ def other_load(case: Case) -> pd.DataFrame:
         empty = pd.DataFrame(columns=cols)
         empty.attrs.update(name="other load", unit="units/month")
         return empty
-    horizon = case.horizon
-    first, last = horizon[0], horizon[-1]
+    months, counts = case._span_months(load["period"])
     rate = case.tables["lines"].set_index("id")["rate"].astype(float)
-    pieces = []
-    for _, row in load.iterrows():
-        months = case.span(row["period"]).months(first, last)
-        months = months[(months >= first) & (months <= last)]
-        if len(months) == 0:
-            continue
-        volume = float(row["units_per_year"]) / 12.0
-        speed = float(rate.get(row["line"], np.nan)) * float(row["rate_factor"])
-        pieces.append(
-            pd.DataFrame(
-                {
-                    "line": row["line"],
-                    "model": row["model"],
-                    "period": months,
-                    "volume": volume,
-                    "hours": volume / speed if speed > 0 else np.nan,
-                }
-            )
-        )
-    if not pieces:
-        empty = pd.DataFrame(columns=cols)
-        empty.attrs.update(name="other load", unit="units/month")
-        return empty
-    out = pd.concat(pieces, ignore_index=True)
+    speed = load["line"].map(rate).to_numpy(float) * load["rate_factor"].to_numpy(float)
+    volume = load["units_per_year"].to_numpy(float) / 12.0
+    out = pd.DataFrame(
+        {
+            "line": np.repeat(load["line"].to_numpy(), counts),
+            "model": np.repeat(load["model"].to_numpy(), counts),
+            "period": months,
+            "volume": np.repeat(volume, counts),
+            "hours": np.repeat(volume / speed, counts),
+        }
+    )
     out = (
-        out.groupby(["line", "model", "period"], sort=True)[["volume", "hours"]].sum().reset_index()
+        out.groupby(["line", "model", "period"], sort=True)[["volume", "hours"]]
+        .sum(min_count=1)
+        .reset_index()
     )
     out.attrs.update(name="other load", unit="units/month")
     return out

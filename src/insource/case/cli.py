@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,8 +40,9 @@ def cases_command(as_json: JsonOpt = False) -> None:
     """
     rows = []
     for name in builtin_cases():
-        case = load_case(name)
-        rows.append({"name": name, "title": case.title, "path": str(resolve_case(name))})
+        path = resolve_case(name)
+        meta = tomllib.loads((path / "case.toml").read_text(encoding="utf-8")).get("case", {})
+        rows.append({"name": name, "title": str(meta.get("title", name)), "path": str(path)})
     if as_json:
         emit_json(rows)
         return
