@@ -29,6 +29,7 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 demo: setup
 	$(BIN)/insource validate nissan-kei-ev
 	$(BIN)/insource show nissan-kei-ev
+	$(BIN)/insource compare nissan-kei-ev
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

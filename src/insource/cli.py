@@ -70,7 +70,8 @@ def _report_error(exc: InsourceError, as_json: bool) -> None:
 
 def _register_subcommands() -> None:
     """Import the modules that add commands to :data:`app`."""
-    import insource.case.cli  # noqa: F401
+    import insource.case.cli
+    import insource.plan.cli  # noqa: F401
     from insource.demand import cli as _demand_cli  # noqa: F401
 
 
