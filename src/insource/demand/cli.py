@@ -1,0 +1,456 @@
+"""The ``insource forecast`` command: a case, or a plain series with ``fit``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from insource.cli import app, console, emit_json
+from insource.errors import InsourceError
+
+__all__: list[str] = []
+
+_EPILOG = (
+    "Examples: [bold]insource forecast nissan-kei-ev --scenarios 10000 --seed 1 --out out/[/] ; "
+    "[bold]insource forecast fit sales.csv --model auto --horizon 12 --json[/]"
+)
+
+
+@app.command("forecast", epilog=_EPILOG)
+def forecast_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="CASE|fit",
+            help="A case (name or folder), or the word fit followed by FILE.csv.",
+        ),
+    ],
+    file: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[FILE.csv]",
+            help="With fit: a CSV with columns period,value (optional price, subsidy).",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="bass|gbass|ets|arima|theta|snaive|auto (case: bass|gbass).")
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option(help="fit: steps ahead (default 12 months).")
+    ] = None,
+    end: Annotated[str, typer.Option(help="Case: last span of the scenarios.")] = "FY2035",
+    scenarios: Annotated[int, typer.Option(help="Number of sampled paths.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the paths and the bootstrap.")] = 0,
+    level: Annotated[
+        int, typer.Option(help="fit: interval coverage in percent (a case uses 90%).")
+    ] = 80,
+    windows: Annotated[int, typer.Option(help="fit: rolling-origin backtest windows.")] = 3,
+    entries: Annotated[
+        Path | None, typer.Option(help="Case: CSV of rival entries name,entry (month).")
+    ] = None,
+    product: Annotated[str | None, typer.Option(help="Case: product to forecast.")] = None,
+    beta: Annotated[
+        float | None,
+        typer.Option(help="Case, gbass: net-price coefficient to hold fixed (e.g. -2)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write tables and an HTML page here; a case folder gets its scenarios tables replaced."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit demand models, backtest them and sample demand scenarios.
+
+    [bold]forecast CASE[/] fits the product's segment (Bass or generalised Bass),
+    its share with rival entries, and samples paths to FY2035; [bold]forecast fit
+    FILE.csv[/] fits a plain series (period,value) with a chosen or backtested model.
+    """
+    if target == "fit":
+        if file is None:
+            raise InsourceError("forecast fit needs a FILE.csv", "insource forecast fit sales.csv")
+        _fit_file(
+            Path(file), model or "bass", horizon, scenarios, seed, level, windows, out, as_json
+        )
+        return
+    if horizon is not None:
+        raise InsourceError(
+            "--horizon applies to forecast fit", "for a case give the last span with --end FY2035"
+        )
+    if file is not None:
+        raise InsourceError(
+            f"unexpected argument {file!r}", "give one case, or use: insource forecast fit FILE.csv"
+        )
+    _forecast_case(
+        target, model or "bass", end, scenarios, seed, level, entries, product, out, as_json, beta
+    )
+
+
+# -- fit FILE ---------------------------------------------------------------
+def _fit_file(
+    path: Path,
+    model: str,
+    horizon: int | None,
+    n: int,
+    seed: int,
+    level: int,
+    windows: int,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    from insource.demand._data import observations_from_frame
+    from insource.demand._series import forecast_series
+
+    if not path.is_file():
+        raise InsourceError(f"file {str(path)!r} not found", "give a CSV with columns period,value")
+    try:
+        frame = pd.read_csv(path, dtype={"period": str})
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InsourceError(
+            f"{path.name}: not a readable CSV ({exc})",
+            "save it as comma-separated text with a header row",
+        ) from None
+    obs = observations_from_frame(frame, where=path.name)
+    drivers = None
+    if model == "gbass" and "price" in frame.columns:
+        net = pd.to_numeric(frame["price"], errors="coerce").to_numpy(float)
+        if "subsidy" in frame.columns:
+            net = net - pd.to_numeric(frame["subsidy"], errors="coerce").fillna(0).to_numpy(float)
+        if not np.all(np.isfinite(net)) or np.any(net <= 0):
+            raise InsourceError(
+                f"{path.name}: price (less subsidy) must be positive in every row",
+                "fill the price column",
+            )
+        steps = (obs.t1 - obs.t0).astype(int)
+        drivers = np.log(np.repeat(net, steps))
+        if obs.t0[0] > 0 or (not obs.is_regular() and np.any(obs.t0[1:] != obs.t1[:-1])):
+            raise InsourceError(
+                f"{path.name}: gbass needs periods without gaps",
+                "fill the gaps or use --model bass",
+            )
+    res = forecast_series(obs, model, horizon, n, seed, level, windows, drivers, path.stem)
+    payload: dict[str, Any] = {
+        "file": str(path),
+        "model": res.model,
+        "level": level,
+        "notes": res.notes,
+        "parameters": res.parameters.to_dict("records"),
+        "backtest": None if res.backtest is None else res.backtest.to_dict("records"),
+        "forecast": res.forecast.to_dict("records"),
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        res.forecast.to_csv(out / "forecast.csv", index=False)
+        res.parameters.to_csv(out / "parameters.csv", index=False)
+        if res.backtest is not None:
+            res.backtest.to_csv(out / "backtest.csv", index=False)
+        payload["chart"] = str(_file_chart(res, path.stem, out / "fan.html"))
+    if as_json:
+        emit_json(_clean(payload))
+        return
+    console.print(f"[bold]{path.name}[/]: {len(obs)} periods, model [bold]{res.model}[/]")
+    for note in res.notes:
+        console.print(f"  note: {note}", highlight=False, markup=False)
+    if len(res.parameters):
+        _print(res.parameters, f"parameters ({level}% intervals)")
+    if res.backtest is not None:
+        _print(res.backtest, "rolling-origin backtest (lower MASE is better)")
+    _print(res.forecast, f"forecast with {level}% interval")
+    if out is not None:
+        console.print(f"wrote {out}/forecast.csv, parameters.csv, fan.html", highlight=False)
+
+
+def _file_chart(res: Any, title: str, path: Path) -> Path:
+    from insource.demand._chart import fan_chart, write_html
+    from insource.demand._series import future_labels
+
+    obs = res.obs
+    hist = pd.DataFrame(
+        {
+            "start": [_lab(obs, t) for t in obs.t0],
+            "end": [_lab(obs, t1 - 1) for t1 in obs.t1],
+            "rate": obs.y / obs.length,
+        }
+    )
+    fut = future_labels(obs, len(res.forecast))
+    fc = res.forecast
+    fig = fan_chart(
+        title,
+        hist,
+        fut,
+        paths=res.paths,
+        mean=fc["mean"].to_numpy(),
+        lo=fc["lo"].to_numpy(),
+        hi=fc["hi"].to_numpy(),
+        unit="volume per step",
+    )
+    return write_html(fig, path)
+
+
+def _lab(obs: Any, t: float) -> str:
+    if obs.unit == "month" and obs.origin is not None:
+        return str(obs.origin + int(t))
+    return str(int(t) + 1)
+
+
+# -- CASE -------------------------------------------------------------------
+def _load(case: str) -> tuple[dict[str, pd.DataFrame], int]:
+    """Load a case (built-in name, folder or workbook) through the case loader."""
+    from insource.case import load_case
+    from insource.demand._case import read_case_folder
+
+    path = Path(case)
+    if path.is_dir() and not (path / "case.toml").is_file():
+        tables, fy = read_case_folder(path)  # a bare folder of demand CSVs
+        return tables, fy
+    loaded = load_case(case)
+    return dict(loaded.tables), int(loaded.calendar.start_month)
+
+
+def _forecast_case(
+    case: str,
+    model: str,
+    end: str,
+    n: int,
+    seed: int,
+    level: int,
+    entries: Path | None,
+    product: str | None,
+    out: Path | None,
+    as_json: bool,
+    beta: float | None = None,
+) -> None:
+    from insource.demand._case import forecast_case, read_entries
+
+    auto_note = ""
+    if model == "auto":
+        model = "bass"
+        auto_note = (
+            "auto on a case: the segment history is a few yearly totals, too short to backtest "
+            "models against each other; bass used (gbass when prices or subsidies vary: "
+            "--model gbass)"
+        )
+    if model not in ("bass", "gbass"):
+        raise InsourceError(
+            f"model {model} is not available for a case",
+            "the case history is a few yearly totals; use --model bass or gbass (or export a "
+            "regular series and use: insource forecast fit FILE.csv --model " + model + ")",
+        )
+    if n < 1:
+        raise InsourceError(f"--scenarios {n} is not positive", "give --scenarios 1 or more")
+    tables, fy = _load(case)
+    ent = read_entries(entries) if entries is not None else None
+    cf = forecast_case(
+        tables,
+        fy_start=fy,
+        product=product,
+        model=model,
+        end=end,
+        n_paths=n,
+        seed=seed,
+        entries=ent,
+        beta=beta,
+    )
+    params = cf.parameters()
+    summary = cf.scenarios.summary(fy)
+    products = [i for i in cf.scenarios.items if i != cf.market]
+    scen, dem = cf.scenarios.named(fy, items=products, region=cf.region)
+    notes = list(cf.notes) + ([cf.share_model.note_] if cf.share_model.note_ else [])
+    notes += [auto_note] if auto_note else []
+    payload: dict[str, Any] = {
+        "case": case,
+        "product": cf.product,
+        "market": cf.market,
+        "model": model,
+        "seed": seed,
+        "paths": n,
+        "notes": notes,
+        "parameters": params.to_dict("records"),
+        "share_fit": cf.share_obs.to_dict("records"),
+        "backtest": None if cf.backtest is None else cf.backtest.to_dict("records"),
+        "entries": cf.entries.astype(str).to_dict("records"),
+        "summary": summary.to_dict("records"),
+        "scenarios": scen.to_dict("records"),
+    }
+    if out is not None:
+        payload["written"] = _write_case_outputs(cf, scen, dem, summary, params, out)
+    if as_json:
+        emit_json(_clean(payload))
+        return
+    console.print(
+        f"[bold]{case}[/]: {cf.product} in segment {cf.market}, model {model}, "
+        f"{n} paths (seed {seed})",
+        highlight=False,
+    )
+    for note in notes:
+        console.print(f"  note: {note}", highlight=False, markup=False)
+    _print(params, "fitted parameters (p, q per month; 90% bootstrap intervals)")
+    _print(cf.share_obs, "share fit (spans reported for both)")
+    if cf.backtest is not None:
+        _print(cf.backtest, "segment backtest: refit on the spans before each origin")
+    _print(summary, "scenario summary by fiscal year (units)")
+    if out is not None:
+        console.print(f"wrote: {', '.join(payload['written'])}", highlight=False)
+
+
+def _write_case_outputs(
+    cf: Any,
+    scen: pd.DataFrame,
+    dem: pd.DataFrame,
+    summary: pd.DataFrame,
+    params: pd.DataFrame,
+    out: Path,
+) -> list[str]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    extras = out
+    tag = f"insource forecast: {cf.scenarios.n_paths} sampled paths, seed {cf.scenarios.seed}"
+    dem = dem.assign(source=tag, confidence="estimate")
+    scen = scen.assign(source=tag, confidence="estimate")
+    if (out / "case.toml").is_file():
+        # a case folder holds only its tables: the rest goes next to it
+        extras = out.parent / f"{out.name}.forecast"
+        extras.mkdir(parents=True, exist_ok=True)
+        old = out / "demand_scenarios.csv"
+        if old.is_file():
+            prev = pd.read_csv(old, dtype=str, keep_default_na=False)
+            ours = set(cf.scenarios.items)
+            keep = prev[~prev["product"].isin(ours) & prev["scenario"].isin(scen["id"])]
+            dem = pd.concat([keep, dem.astype(str)], ignore_index=True).fillna("")
+    for folder, name, df in (
+        (out, "scenarios.csv", scen),
+        (out, "demand_scenarios.csv", dem),
+        (extras, "scenario_summary.csv", summary),
+        (extras, "demand_parameters.csv", params),
+    ):
+        _atomic_csv(df, folder / name)
+        written.append(str(folder / name))
+    cf.scenarios.tidy().to_parquet(extras / "demand_paths.parquet", index=False)
+    written.append(str(extras / "demand_paths.parquet"))
+    written.append(str(_case_report(cf, params, summary, extras / "demand.html")))
+    return written
+
+
+def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
+    """One self-contained page: notes, fits, backtest, fan charts, scenario table."""
+    from insource.demand._chart import fan_chart
+    from insource.report import Figure, Paragraph, Section, Table, write_html
+
+    def history(obs: Any) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "start": [str(cf.market_obs.origin + int(a)) for a in obs.t0],
+                "end": [str(cf.market_obs.origin + int(b) - 1) for b in obs.t1],
+                "rate": obs.y / obs.length,
+            }
+        )
+
+    months = [str(m) for m in cf.scenarios.months]
+    n = cf.scenarios.n_paths
+    line = [i for i in cf.scenarios.items if i != cf.market]
+    seg_fig = fan_chart(
+        f"{cf.market}: history and {n} sampled paths (units per month)",
+        history(cf.market_obs),
+        months,
+        paths=cf.scenarios.paths[:, :, -1],
+    )
+    line_fig = fan_chart(
+        f"{' then '.join(line)}: history and {n} sampled paths (units per month)",
+        history(cf.product_obs),
+        months,
+        paths=cf.scenarios.paths[:, :, : len(line)].sum(axis=2),
+    )
+    notes: list[Any] = [Paragraph(str(x)) for x in cf.notes]
+    if cf.share_model.note_:
+        notes.append(Paragraph(cf.share_model.note_))
+    sections = [
+        Section("What the history says", notes),
+        Section(
+            "Fitted parameters",
+            [
+                Table(
+                    params,
+                    "p, q per month; 90% bootstrap intervals; m (profile): profile "
+                    "likelihood, blank = open",
+                ),
+                Table(cf.share_obs, "Share of the segment over the spans reported for both"),
+            ],
+        ),
+    ]
+    if cf.backtest is not None:
+        sections.append(
+            Section("Backtest", [Table(cf.backtest, "Refit on the spans before each origin")])
+        )
+    sections.append(
+        Section(
+            "Scenarios",
+            [
+                Figure(
+                    seg_fig,
+                    "Segment: history as monthly rate over each reported span; bands "
+                    "P5-P95 and P25-P75 of the sampled paths",
+                ),
+                Figure(line_fig, "Our product line"),
+                Table(summary, "Fiscal-year totals (units)"),
+            ],
+        )
+    )
+    return write_html(
+        path,
+        f"Demand: {cf.product} in {cf.market}",
+        sections,
+        subtitle=f"{n} sampled paths, seed {cf.scenarios.seed}",
+    )
+
+
+def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_csv(tmp, index=False)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# -- output -----------------------------------------------------------------
+def _print(df: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for c in df.columns:
+        table.add_column(str(c), justify="right" if df[c].dtype.kind in "if" else "left")
+    for row in df.itertuples(index=False):
+        table.add_row(*[_fmt(v) for v in row])
+    console.print(table)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float | np.floating):
+        x = float(v)
+        if np.isinf(x):
+            return "open"
+        if not np.isfinite(x):
+            return "-"
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
+    return str(v)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj

@@ -1,0 +1,146 @@
+"""``insource forecast``: exit codes, JSON, files written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insource.cli import main
+from insource.demand import bass_cdf
+
+DATA = Path(__file__).parent / "data" / "kei"
+ENTRIES = Path(__file__).parents[2] / "src/insource/demand/data/kei_ev_entries.csv"
+
+
+def _write(path: Path, periods: list[str], values: list[object]) -> Path:
+    pd.DataFrame({"period": periods, "value": values}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def bass_csv(tmp_path: Path) -> Path:
+    t = np.arange(1.0, 31)
+    y = 50_000 * (bass_cdf(t, 0.01, 0.2) - bass_cdf(t - 1, 0.01, 0.2))
+    months = [str(p) for p in pd.period_range("2020-01", periods=30, freq="M")]
+    return _write(tmp_path / "sales.csv", months, list(y.round(1)))
+
+
+def test_fit_bass_json(bass_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    code = main(
+        [
+            "forecast",
+            "fit",
+            str(bass_csv),
+            "--model",
+            "bass",
+            "--horizon",
+            "6",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    est = {r["parameter"]: r["estimate"] for r in payload["parameters"]}
+    assert est["m"] == pytest.approx(50_000, rel=1e-3)
+    assert payload["forecast"][0]["period"] == "2022-07"
+    assert (out / "fan.html").read_text().count("plotly") > 10  # plotly inlined
+    assert (out / "forecast.csv").is_file()
+
+
+def test_fit_plain_text(bass_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["forecast", "fit", str(bass_csv)]) == 0
+    assert "parameters" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("periods", "values", "message"),
+    [
+        (["2023-01", "2023-02", "2023-03"], [1, 2, 3], "too few points"),
+        (["2023-01", "2023-02", "2023-03", "2023-04", "2023-05"], [1, -2, 3, 4, 5], "negative"),
+        (["2023-01", "2023-03", "2023-02", "2023-04", "2023-05"], [1, 2, 3, 4, 5], "sort"),
+        (["2023-01", "2023-01", "2023-02", "2023-04", "2023-05"], [1, 2, 3, 4, 5], "twice"),
+        (["2023-01", "2023-02", "2023-03", "2023-04", "2023-05"], [1, None, 3, 4, 5], "missing"),
+        ([str(i) for i in range(1, 13)], [float(2**i) for i in range(12)], "converge"),
+    ],
+)
+def test_bad_files_exit_2(
+    tmp_path: Path,
+    periods: list[str],
+    values: list[object],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = _write(tmp_path / "bad.csv", periods, values)
+    assert main(["forecast", "fit", str(path), "--model", "bass"]) == 2
+    err = capsys.readouterr().err
+    assert message.lower() in err.lower()
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(tmp_path: Path, bass_csv: Path) -> None:
+    assert main(["forecast", "fit"]) == 2
+    assert main(["forecast", "fit", str(tmp_path / "nope.csv")]) == 2
+    assert main(["forecast", "fit", str(bass_csv), "--model", "prophet"]) == 2
+    assert main(["forecast", str(DATA), "--model", "ets"]) == 2
+    assert main(["forecast", "no-such-case"]) == 2
+
+
+def test_irregular_series_rejected_by_statistical_model(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "gaps.csv",
+        ["2023-01", "2023-02", "2023-05", "2023-06", "2023-07"],
+        [1, 2, 3, 4, 5],
+    )
+    assert main(["forecast", "fit", str(path), "--model", "theta"]) == 2
+
+
+def test_builtin_case_writes_valid_scenario_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from insource.case import load_case, resolve_case
+
+    case = tmp_path / "kei"
+    shutil.copytree(resolve_case("nissan-kei-ev"), case)
+    code = main(
+        [
+            "forecast",
+            str(case),
+            "--scenarios",
+            "500",
+            "--seed",
+            "4",
+            "--entries",
+            str(ENTRIES),
+            "--out",
+            str(case),
+            "--json",
+        ]
+    )
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in payload["scenarios"]} == {"low", "base", "high"}
+    reloaded = load_case(case)  # the case still validates with the new tables
+    assert reloaded.tables["scenarios"]["probability"].sum() == pytest.approx(1.0)
+    dem = reloaded.tables["demand_scenarios"]
+    assert set(dem["scenario"]) == {"low", "base", "high"}
+    assert {"sakura", "kei-ev-2028"} <= set(dem["product"])
+    assert str(reloaded.horizon[0]) == "2026-04"
+    assert "FY2035" in set(dem["period"])
+    paths = pd.read_parquet(tmp_path / "kei.forecast" / "demand_paths.parquet")
+    assert paths["path"].nunique() == 500
+    page = (tmp_path / "kei.forecast" / "demand.html").read_text()
+    assert page.count("Plotly.newPlot") == 2  # segment and product-line fan charts
+
+
+def test_case_folder_of_demand_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["forecast", str(DATA), "--scenarios", "200", "--out", str(tmp_path)]) == 0
+    assert "scenario summary" in capsys.readouterr().out
+    assert (tmp_path / "demand_scenarios.csv").is_file()
