@@ -13,6 +13,9 @@ STAMP       := $(VENV)/.synced
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Compile bytecode at install: with PYTHONDONTWRITEBYTECODE set (as on these
+# machines) every start would otherwise recompile pandas, scipy and the rest.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: setup demo test lint typecheck bench docs clean
 
@@ -22,8 +25,9 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(STAMP): $(UV) pyproject.toml uv.lock
+$(STAMP): $(UV) pyproject.toml uv.lock Makefile
 	$(UV) sync --frozen --quiet
+	$(BIN)/python -m compileall -q -j 0 src
 	@touch $@
 
 demo: setup

@@ -34,7 +34,7 @@ def test_sequence_infeasible_mix_exits_2_with_windows(data, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "CP-SAT proved" in err
-    assert "violated windows: option1" in err
+    assert "Violated windows: option1" in err
 
 
 def test_sequence_soft_and_json(data, capsys):
