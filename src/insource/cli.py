@@ -71,7 +71,6 @@ def _report_error(exc: InsourceError, as_json: bool) -> None:
 def _register_subcommands() -> None:
     """Import the modules that add commands to :data:`app`."""
     import insource.case.cli
-    import insource.case.cli
     import insource.demand.cli
     import insource.plan.cli
     import insource.plant.cli  # noqa: F401
