@@ -34,3 +34,15 @@ def test_same_input_same_file(tmp_path) -> None:
     a = write_html(tmp_path / "a.html", "R", _sections()).read_text(encoding="utf-8")
     b = write_html(tmp_path / "b.html", "R", _sections()).read_text(encoding="utf-8")
     assert a == b
+
+
+def test_written_files_are_readable_by_others(tmp_path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = write_html(tmp_path / "a.html", "R", _sections())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

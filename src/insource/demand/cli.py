@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from insource._atomic import atomic_path
 from insource.cli import app, console, emit_json
 from insource.errors import InsourceError
 
@@ -412,15 +411,8 @@ def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Pat
 
 
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # -- output -----------------------------------------------------------------

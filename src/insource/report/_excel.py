@@ -9,12 +9,13 @@ formats by unit, a frozen and filterable header row, and a first sheet
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from insource._atomic import atomic_path
 
 __all__ = ["write_results_workbook"]
 
@@ -127,13 +128,6 @@ def write_results_workbook(
             ws.auto_filter.ref = f"A1:{get_column_letter(len(flat.columns))}{max(1, len(flat) + 1)}"
     for col, width in zip("ABCDE", (24, 40, 14, 8, 80), strict=True):
         contents.column_dimensions[col].width = width
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         wb.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target

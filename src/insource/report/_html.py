@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from insource._atomic import atomic_path
 
 __all__ = ["Figure", "KeyFigures", "Paragraph", "Section", "Table", "render_html", "write_html"]
 
@@ -148,13 +149,6 @@ def write_html(
     """Render and write the page atomically; return its path."""
     target = Path(path)
     text = render_html(title, sections, subtitle)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return target
