@@ -6,7 +6,19 @@ import types
 import pytest
 
 
-@pytest.mark.parametrize("name", ["insource", "insource.case"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "insource",
+        "insource.case",
+        "insource.finance",
+        "insource.plan",
+        "insource.demand",
+        "insource.plant",
+        "insource.risk",
+        "insource.report",
+    ],
+)
 def test_all_lists_the_public_members(name: str) -> None:
     module = importlib.import_module(name)
     public = sorted(

@@ -5,8 +5,6 @@ Line data -> :func:`balance` (SALBP-1/-2, mixed-model) -> :func:`sequence_cars`
 the rate written back to the case as line capacity. See ``docs/plant.md``.
 """
 
-from __future__ import annotations
-
 from insource.plant._balance import (
     BalanceResult,
     balance,
