@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from insource.case._calendar import SpanError
+from insource.case._calendar import SpanError, parse_span
 from insource.case._convert import CellError, convert_cell, format_number, parse_list
 from insource.case._schema import Attribute, finance_schema, schema
 from insource.case._tables import suggest
@@ -112,11 +112,12 @@ def _span_checks(case: Case, table: str, must_lie_inside: bool) -> Iterator[Prob
     if hz is None:
         return
     first, last = hz
+    fy_start = case.calendar.start_month
     for row, text in case.tables[table]["period"].items():
         if not _present(text):
             continue
         try:
-            span = case.span(text)
+            span = parse_span(text, fy_start)
         except SpanError:  # pragma: no cover - reported when the cell was read
             continue
         start, end = span.clip(first, last)
