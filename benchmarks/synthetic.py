@@ -7,19 +7,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from insource.case import case_from_tables, save_case
+
 
 def write_case(folder: Path, products: int, lines: int, months: int, seed: int = 0) -> Path:
     """Write a case with contracts, tooling, ramp-up, shifts and other load."""
     rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
     start = pd.Period("2026-04", "M")
     end = start + months - 1
-    (folder / "case.toml").write_text(
-        f'[case]\nname = "synthetic-{products}x{lines}x{months}"\ntitle = "Synthetic"\nformat = 1\n'
-    )
+    meta = {"name": f"synthetic-{products}x{lines}x{months}", "title": "Synthetic"}
+    tables: dict[str, pd.DataFrame] = {}
 
     def put(name: str, frame: pd.DataFrame) -> None:
-        frame.to_csv(folder / f"{name}.csv", index=False)
+        tables[name] = frame
 
     put(
         "finance",
@@ -169,4 +169,4 @@ def write_case(folder: Path, products: int, lines: int, months: int, seed: int =
             }
         ),
     )
-    return folder
+    return save_case(case_from_tables(tables, meta), folder)

@@ -84,3 +84,11 @@ def test_provenance_per_attribute_wins(tiny) -> None:
         "source": None,
         "confidence": None,
     }
+
+
+def test_with_overrides_changes_a_copy(tiny) -> None:
+    changed = tiny.with_overrides("products.car.battery_cost=90;finance.discount_rate.value=0.05")
+    assert changed.products.loc[2, "battery_cost"] == 90
+    assert changed.finance["discount_rate"] == pytest.approx(0.05)
+    assert tiny.products.loc[2, "battery_cost"] == 100  # the original is untouched
+    assert tiny.with_overrides(None) is tiny

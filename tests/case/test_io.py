@@ -172,3 +172,22 @@ def test_workbook_with_blank_rows_above_the_header(tiny_dir: Path, tmp_path: Pat
     wb.save(book)
     _, problems = read_case(book)
     assert [(p.file, p.row, p.column) for p in problems] == [("b.xlsx[lines]", 5, "rate")]
+
+
+def test_case_from_tables_matches_reading_files(tiny_dir: Path) -> None:
+    import csv
+
+    from insource.case import case_from_tables
+    from insource.errors import ProblemsError
+
+    frames = {}
+    for path in sorted(tiny_dir.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        frames[path.stem] = pd.DataFrame(rows[1:], columns=rows[0])
+    meta = load_case(tiny_dir).meta
+    built = case_from_tables(frames, meta)
+    assert built.equals(load_case(tiny_dir))
+    frames["lines"].loc[0, "rate"] = float("nan")  # an empty required cell, as pandas writes it
+    with pytest.raises(ProblemsError, match="1 problem"):
+        case_from_tables(frames, meta)

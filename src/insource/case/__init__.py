@@ -17,7 +17,14 @@ from insource.case._calendar import (
     parse_span,
 )
 from insource.case._case import Case
-from insource.case._io import builtin_cases, load_case, read_case, resolve_case, save_case
+from insource.case._io import (
+    builtin_cases,
+    case_from_tables,
+    load_case,
+    read_case,
+    resolve_case,
+    save_case,
+)
 from insource.case._schema import CONFIDENCE_LEVELS, Attribute, TableSchema, finance_schema, schema
 from insource.case._validate import check_case, parse_overrides
 
@@ -30,6 +37,7 @@ __all__ = [
     "SpanError",
     "TableSchema",
     "builtin_cases",
+    "case_from_tables",
     "check_case",
     "finance_schema",
     "load_case",

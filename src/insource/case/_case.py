@@ -17,6 +17,8 @@ import pandas as pd
 from insource.case._calendar import FiscalCalendar, Span, month_range, parse_month, parse_span
 from insource.case._schema import schema
 from insource.case._tables import empty_table, finance_values
+from insource.case._validate import parse_overrides
+from insource.errors import InsourceError
 
 __all__ = ["Case", "row_keys"]
 
@@ -97,6 +99,57 @@ class Case:
             if not frame.reset_index(drop=True).equals(theirs[cols].reset_index(drop=True)):
                 return False
         return True
+
+    def with_overrides(self, text: str | None) -> Case:
+        """Copy of the case with ``table.row.attribute=value;...`` applied.
+
+        Raises
+        ------
+        InsourceError
+            When a table, row or attribute does not exist.
+
+        """
+        if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
+            return self
+        out = self.copy()
+        try:
+            items = parse_overrides(str(text))
+        except ValueError as exc:
+            raise InsourceError(
+                str(exc), "write overrides as table.row.attribute=value;..."
+            ) from exc
+        for table, row, attribute, value in items:
+            if table not in out.tables:
+                raise InsourceError(f"override {table}.{row}.{attribute}: no table {table!r}")
+            frame = out.tables[table]
+            if table == "finance":
+                hit = frame.index[frame["parameter"] == row]
+                if len(hit) == 0:
+                    frame.loc[frame.index.max() + 1 if len(frame) else 2] = {
+                        "parameter": row,
+                        "value": value,
+                    }
+                else:
+                    frame.loc[hit, "value"] = value
+                continue
+            keys = out.keys(table)
+            hit = keys.index[keys == row]
+            if len(hit) == 0:
+                raise InsourceError(
+                    f"override {table}.{row}.{attribute}: no row {row!r} in {table}"
+                )
+            if attribute not in frame.columns:
+                raise InsourceError(f"override {table}.{row}.{attribute}: no column {attribute!r}")
+            if pd.api.types.is_numeric_dtype(frame[attribute]):
+                try:
+                    frame.loc[hit, attribute] = float(value)
+                except ValueError as exc:
+                    raise InsourceError(
+                        f"override {table}.{row}.{attribute}={value}: not a number"
+                    ) from exc
+            else:
+                frame.loc[hit, attribute] = value
+        return out
 
     # ---- finance and time -------------------------------------------------
 

@@ -42,7 +42,7 @@ def cell_text(value: Any) -> str:
     Whole floats print without a fraction (Excel stores 3 as 3.0) and dates as
     ``YYYY-MM`` (Excel turns a typed 2028-04 into a date).
     """
-    if value is None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"

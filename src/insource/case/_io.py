@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import tomllib
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,14 @@ from insource.case._tables import RawTable, _fy_start_of, build_table, suggest
 from insource.case._validate import check_case
 from insource.errors import InsourceError, Problem, ProblemsError
 
-__all__ = ["builtin_cases", "load_case", "read_case", "resolve_case", "save_case"]
+__all__ = [
+    "builtin_cases",
+    "case_from_tables",
+    "load_case",
+    "read_case",
+    "resolve_case",
+    "save_case",
+]
 
 META_KEYS = ("name", "title", "description", "format")
 FORMAT_VERSION = 1
@@ -273,6 +280,42 @@ def _read_workbook(path: Path) -> tuple[Case, list[Problem]]:
             )
         )
     return _build_all(raws, meta, problems), problems
+
+
+def case_from_tables(tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> Case:
+    """Build a validated case from plain DataFrames, one per table.
+
+    Cells go through the same conversion and checks as files do (a frame is
+    read as if it were ``<table>.csv``), so importers and generators get typed
+    tables and the usual problem list instead of writing CSV files by hand.
+
+    Raises
+    ------
+    ProblemsError
+        With every problem found.
+
+    """
+    problems: list[Problem] = []
+    known = schema()
+    raws = []
+    for name, frame in tables.items():
+        if name not in known:
+            problems.append(
+                Problem(
+                    f"unknown table {name!r}{suggest(name, list(known))}",
+                    f"use one of {', '.join(known)}",
+                )
+            )
+            continue
+        raw = RawTable(name, f"{name}.csv", [str(c) for c in frame.columns])
+        for i, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+            raw.rows.append((i, [cell_text(v) for v in row]))
+        raws.append(raw)
+    case = _build_all(raws, _check_meta(dict(meta), "case.toml", problems), problems)
+    problems += check_case(case)
+    if problems:
+        raise ProblemsError(problems, title=f"the case {meta.get('name', '')!r} is not valid")
+    return case
 
 
 def read_case(spec: str | os.PathLike[str]) -> tuple[Case, list[Problem]]:

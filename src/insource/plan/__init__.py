@@ -9,7 +9,7 @@ Examples
 
 """
 
-from insource.plan._data import PlanData, PlanSettings, apply_overrides, plan_data, select_option
+from insource.plan._data import PlanData, PlanSettings, plan_data, select_option
 from insource.plan._infeasible import InfeasiblePlan, explain_infeasibility
 from insource.plan._model import build_model
 from insource.plan._plan import Comparison, compare, plan
@@ -23,7 +23,6 @@ __all__ = [
     "PlanResult",
     "PlanSettings",
     "SolveOutcome",
-    "apply_overrides",
     "build_model",
     "compare",
     "explain_infeasibility",

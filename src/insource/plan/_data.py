@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from insource.case import Case, parse_overrides
+from insource.case import Case
 from insource.case._views import other_load
 from insource.errors import InsourceError
 
@@ -27,7 +27,6 @@ __all__ = [
     "TEXTBOOK_BIG_M",
     "PlanData",
     "PlanSettings",
-    "apply_overrides",
     "plan_data",
     "select_option",
 ]
@@ -140,54 +139,6 @@ def _num(value: Any, default: float) -> float:
     return default if np.isnan(out) else out
 
 
-def apply_overrides(case: Case, text: str | None) -> Case:
-    """Copy of ``case`` with ``table.row.attribute=value;...`` applied.
-
-    Raises
-    ------
-    InsourceError
-        When a table, row or attribute does not exist.
-
-    """
-    if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
-        return case
-    out = case.copy()
-    try:
-        items = parse_overrides(str(text))
-    except ValueError as exc:
-        raise InsourceError(str(exc), "write overrides as table.row.attribute=value;...") from exc
-    for table, row, attribute, value in items:
-        if table not in out.tables:
-            raise InsourceError(f"override {table}.{row}.{attribute}: no table {table!r}")
-        frame = out.tables[table]
-        if table == "finance":
-            hit = frame.index[frame["parameter"] == row]
-            if len(hit) == 0:
-                frame.loc[frame.index.max() + 1 if len(frame) else 2] = {
-                    "parameter": row,
-                    "value": value,
-                }
-            else:
-                frame.loc[hit, "value"] = value
-            continue
-        keys = out.keys(table)
-        hit = keys.index[keys == row]
-        if len(hit) == 0:
-            raise InsourceError(f"override {table}.{row}.{attribute}: no row {row!r} in {table}")
-        if attribute not in frame.columns:
-            raise InsourceError(f"override {table}.{row}.{attribute}: no column {attribute!r}")
-        if pd.api.types.is_numeric_dtype(frame[attribute]):
-            try:
-                frame.loc[hit, attribute] = float(value)
-            except ValueError as exc:
-                raise InsourceError(
-                    f"override {table}.{row}.{attribute}={value}: not a number"
-                ) from exc
-        else:
-            frame.loc[hit, attribute] = value
-    return out
-
-
 def select_option(case: Case, name: str | None) -> dict[str, Any]:
     """The option row ``name`` as a dict (``None``: a free 'optimise' option)."""
     opts = case.tables["options"]
@@ -229,6 +180,16 @@ def _expected_demand(
     return dem.groupby(["product", "region", "period"])["volume"].sum().reset_index()
 
 
+def _rows_over_time(
+    case: Case, table: str, attr: str, ids: list[str], default: float, n_months: int
+) -> np.ndarray:
+    """Monthly values of ``table.attr`` for rows ``ids`` (rows x months); missing -> ``default``."""
+    if not ids:
+        return np.zeros((0, n_months))
+    ts = case.timeseries(table, attr).fillna(default)
+    return ts[ids].to_numpy(dtype=float).T
+
+
 def plan_data(
     case: Case,
     option: dict[str, Any],
@@ -253,7 +214,7 @@ def plan_data(
     overrides = str(option.get("overrides") or "")
     if any(t in overrides for t in ("products.", "demand_scenarios.", "scenarios.", "finance.")):
         demand_table = None
-    case = apply_overrides(case, option.get("overrides"))
+    case = case.with_overrides(option.get("overrides"))
     fin = case.finance
     periods = case.horizon
     labels = pd.Index([str(p) for p in periods], name="period")
@@ -357,10 +318,7 @@ def plan_data(
     fixed = cap_ts("fixed_cost", 0.0) / 12.0
 
     def line_ts(attr: str, default: float) -> np.ndarray:
-        if own.empty:
-            return np.zeros((0, T))
-        ts = case.timeseries("lines", attr).fillna(default)
-        return ts[list(line_ix)].to_numpy(dtype=float).T
+        return _rows_over_time(case, "lines", attr, list(line_ix), default, T)
 
     rate = line_ts("rate", 0.0)
     eff = line_ts("efficiency", 1.0)
@@ -412,10 +370,7 @@ def plan_data(
     share = np.array([_num(partners["our_share"].get(p), 0.0) for p in con["partner"]])
 
     def con_ts(attr: str, default: float) -> np.ndarray:
-        if con.empty:
-            return np.zeros((0, T))
-        ts = case.timeseries("contracts", attr).fillna(default)
-        return ts[list(c_ix)].to_numpy(dtype=float).T
+        return _rows_over_time(case, "contracts", attr, list(c_ix), default, T)
 
     cprice = con_ts("unit_price", 0.0)
     total_demand = demand.sum("region").to_numpy()

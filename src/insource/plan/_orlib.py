@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from insource.case import case_from_tables, save_case
 from insource.errors import InsourceError
 
 __all__ = ["read_orlib_cap", "write_orlib_case"]
@@ -68,21 +69,18 @@ def write_orlib_case(
     """Write the case folder for an OR-Library file (see the module docstring)."""
     cap, fixed, demand, cost = read_orlib_cap(path, capacity)
     m, n = cost.shape
-    target = Path(target)
-    if target.exists() and any(target.iterdir()):
-        raise InsourceError(f"{target} exists and is not empty", "choose a new folder")
-    target.mkdir(parents=True, exist_ok=True)
     name = name or Path(path).stem
     fac = [f"f{i + 1}" for i in range(m)]
     cus = [f"c{j + 1}" for j in range(n)]
-    (target / "case.toml").write_text(
-        f'[case]\nname = "{name}"\ntitle = "OR-Library CFLP {name}"\n'
-        f'description = "Imported from {Path(path).name} (capacitated facility location)"\n'
-        "format = 1\n"
-    )
+    meta = {
+        "name": name,
+        "title": f"OR-Library CFLP {name}",
+        "description": f"Imported from {Path(path).name} (capacitated facility location)",
+    }
+    tables: dict[str, pd.DataFrame] = {}
 
     def write(table: str, frame: pd.DataFrame) -> None:
-        frame.to_csv(target / f"{table}.csv", index=False)
+        tables[table] = frame
 
     write(
         "finance",
@@ -160,4 +158,4 @@ def write_orlib_case(
             }
         ),
     )
-    return target
+    return save_case(case_from_tables(tables, meta), target)

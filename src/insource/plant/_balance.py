@@ -521,6 +521,28 @@ def _decide(
     return "unknown", None
 
 
+def _assignment_variables(
+    model: cp_model.CpModel, earliest: Sequence[int], latest: Sequence[int]
+) -> tuple[dict[tuple[int, int], cp_model.IntVar], list[cp_model.IntVar]]:
+    """Task-to-station booleans ``x[j,k]`` for ``E_j <= k <= L_j`` and station numbers ``s_j``.
+
+    Adds ``sum_k x[j,k] = 1`` (every task at exactly one station) and
+    ``s_j = sum_k k x[j,k]``, shared by the SALBP-1 and SALBP-2 models.
+    """
+    n = len(earliest)
+    x = {
+        (j, k): model.new_bool_var(f"x[{j},{k}]")
+        for j in range(n)
+        for k in range(earliest[j], latest[j] + 1)
+    }
+    s = [model.new_int_var(earliest[j], latest[j], f"s[{j}]") for j in range(n)]
+    for j in range(n):
+        ks = range(earliest[j], latest[j] + 1)
+        model.add_exactly_one(x[j, k] for k in ks)
+        model.add(s[j] == sum(k * x[j, k] for k in ks))
+    return x, s
+
+
 def _salbp1_feasibility(
     graph: TaskGraph,
     prep: _Prepared,
@@ -547,19 +569,10 @@ def _salbp1_feasibility(
 
     # 2. Variables
     model = cp_model.CpModel()
-    x = {
-        (j, k): model.new_bool_var(f"x[{j},{k}]")
-        for j in range(n)
-        for k in range(earliest[j], latest[j] + 1)
-    }
-    s = [model.new_int_var(earliest[j], latest[j], f"s[{j}]") for j in range(n)]
+    # (with 3.1: every task at exactly one station; s_j is its number)
+    x, s = _assignment_variables(model, earliest, latest)
 
     # 3. Constraints
-    # 3.1 Every task at exactly one station; s_j is its number.
-    for j in range(n):
-        ks = range(earliest[j], latest[j] + 1)
-        model.add_exactly_one(x[j, k] for k in ks)
-        model.add(s[j] == sum(k * x[j, k] for k in ks))
     for k in range(1, m + 1):
         tasks = [j for j in range(n) if (j, k) in x]
         load = sum(t[j] * x[j, k] for j in tasks)
@@ -621,20 +634,10 @@ def _salbp1_cpsat(
     # 2. Variables
     model = cp_model.CpModel()
     m = model.new_int_var(lb, ub, "stations")
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    s = []
-    for j in range(n):
-        hi = ub - after[j] + 1
-        for k in range(earliest[j], hi + 1):
-            x[j, k] = model.new_bool_var(f"x[{j},{k}]")
-        s.append(model.new_int_var(earliest[j], hi, f"s[{j}]"))
+    # (with 3.1: every task at exactly one station; s_j is its number)
+    x, s = _assignment_variables(model, earliest, [ub - after[j] + 1 for j in range(n)])
 
     # 3. Constraints
-    # 3.1 Every task at exactly one station, and s_j is its station number.
-    for j in range(n):
-        ks = range(earliest[j], ub - after[j] + 2)
-        model.add_exactly_one(x[j, k] for k in ks)
-        model.add(s[j] == sum(k * x[j, k] for k in ks))
     # 3.2 Station capacity: the load never exceeds the cycle time (per model too).
     for k in range(1, ub + 1):
         tasks = [j for j in range(n) if (j, k) in x]
@@ -743,19 +746,10 @@ def salbp2(
     # 2. Variables
     model = cp_model.CpModel()
     c = model.new_int_var(c_lb, c_ub, "cycle")
-    x = {
-        (j, k): model.new_bool_var(f"x[{j},{k}]")
-        for j in range(n)
-        for k in range(earliest[j], latest[j] + 1)
-    }
-    s = [model.new_int_var(earliest[j], latest[j], f"s[{j}]") for j in range(n)]
+    # (with 3.1: every task at exactly one station; s_j is its number)
+    x, s = _assignment_variables(model, earliest, latest)
 
     # 3. Constraints
-    # 3.1 Every task at exactly one station.
-    for j in range(n):
-        ks = range(earliest[j], latest[j] + 1)
-        model.add_exactly_one(x[j, k] for k in ks)
-        model.add(s[j] == sum(k * x[j, k] for k in ks))
     # 3.2 Station load at most the cycle time.
     for k in range(1, stations + 1):
         tasks = [j for j in range(n) if (j, k) in x]
