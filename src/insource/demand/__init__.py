@@ -9,7 +9,7 @@ sampled scenarios are dense arrays ``(path, month, item)``.
 from insource.demand._backtest import Backtest, backtest
 from insource.demand._bass import BassModel, bass_cdf, bass_ols, bass_pdf
 from insource.demand._case import CaseForecast, forecast_case, net_price_path, read_case_folder
-from insource.demand._chart import fan_chart, write_html
+from insource.demand._chart import fan_chart, write_chart, write_html, write_png
 from insource.demand._data import Observations, observations_from_frame
 from insource.demand._gbass import GeneralizedBassModel, effective_time
 from insource.demand._scenarios import ScenarioSet
@@ -39,5 +39,7 @@ __all__ = [
     "net_price_path",
     "observations_from_frame",
     "read_case_folder",
+    "write_chart",
     "write_html",
+    "write_png",
 ]

@@ -24,6 +24,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,13 @@ def _clean_history(
                 "national rows",
                 "add rows with a blank region for the national total",
             )
+    periods = df["period"].astype(str).str.strip()
+    dup = periods[periods.duplicated(keep=False)]
+    if len(dup):
+        raise InsourceError(
+            f"{where}: period {dup.iloc[0]} appears {int((dup == dup.iloc[0]).sum())} times",
+            "keep one row per period (sum or correct the duplicates)",
+        )
     kept = select_spans(df, "period", fy_start)
     dropped = len(df) - len(kept)
     if dropped:
@@ -325,17 +333,22 @@ def forecast_case(
     market = _market_of(tables, product)
     mh = tables["market_history"]
     seg, _ = _clean_history(
-        mh[mh["market"] == market], f"market_history[{market}]", fy_start, notes
+        mh[mh["market"] == market], f"market_history (market {market})", fy_start, notes
     )
     prod, region = _clean_history(
-        dh[dh["product"] == product], f"demand_history[{product}]", fy_start, notes
+        dh[dh["product"] == product], f"demand_history (product {product})", fy_start, notes
     )
     starts = [
         parse_span(str(p), fy_start).start for p in pd.concat([seg["period"], prod["period"]])
     ]
     first: pd.Period = min(s for s in starts if s is not None)
     seg_obs = observations_from_frame(
-        seg, "period", "volume", fy_start=fy_start, where=f"market_history[{market}]", origin=first
+        seg,
+        "period",
+        "volume",
+        fy_start=fy_start,
+        where=f"market_history (market {market})",
+        origin=first,
     )
     last_month = parse_span(end, fy_start).end
     if last_month is None:
@@ -361,13 +374,20 @@ def forecast_case(
                 "give a coefficient from outside (--beta, e.g. -2) to apply future price or "
                 "subsidy changes from the series table, or use --model bass",
             )
-        mm: BassModel | GeneralizedBassModel = GeneralizedBassModel(
-            n_boot=n_boot, seed=seed, fixed_beta=None if beta is None else (beta,)
-        ).fit(seg_obs, z[:, None])
+        mm: BassModel | GeneralizedBassModel = _fit_segment(
+            GeneralizedBassModel(
+                n_boot=n_boot, seed=seed, fixed_beta=None if beta is None else (beta,)
+            ),
+            seg_obs,
+            f"market_history (market {market})",
+            z[:, None],
+        )
         if beta is not None:
             notes.append(f"beta_net_price held at {beta:g} (given, not fitted)")
     elif model == "bass":
-        mm = BassModel(n_boot=n_boot, seed=seed).fit(seg_obs)
+        mm = _fit_segment(
+            BassModel(n_boot=n_boot, seed=seed), seg_obs, f"market_history (market {market})"
+        )
     else:
         raise InsourceError(f"unknown case model {model!r}", "use bass or gbass for a case")
     sold = float(seg_obs.y.sum())
@@ -446,7 +466,7 @@ def forecast_case(
         "period",
         "volume",
         fy_start=fy_start,
-        where=f"demand_history[{product}]",
+        where=f"demand_history (product {product})",
         origin=first,
     )
     return CaseForecast(
@@ -503,6 +523,18 @@ def _product_line(
             out[str(pid)] = (months >= start) & (months <= (stop or hi))
             notes.append(f"{pid} (launch {start}) takes over {product}'s share after {my_end}")
     return {k: v.astype(float) for k, v in out.items()}
+
+
+def _fit_segment(
+    model: Any, obs: Observations, where: str, drivers: np.ndarray | None = None
+) -> Any:
+    """Fit the segment model; a failed fit names the table it came from."""
+    try:
+        return model.fit(obs) if drivers is None else model.fit(obs, drivers)
+    except InsourceError as exc:
+        raise InsourceError(
+            f"{where}: {exc.message} (after overlapping rows are set aside)", exc.hint
+        ) from None
 
 
 def case_backtest(obs: Observations, n_windows: int = 2) -> pd.DataFrame | None:

@@ -1,7 +1,10 @@
-"""Fan charts (history plus scenario bands) as self-contained HTML.
+"""Fan charts (history plus scenario bands) as self-contained HTML or PNG.
 
-Plotly is inlined (``include_plotlyjs=True``) so the file opens offline. PNG
-is not offered: static export needs kaleido, which is not a dependency.
+HTML has plotly inlined (``include_plotlyjs=True``) so the file opens
+offline. PNG goes through kaleido, which drives a Chrome or Chromium already
+installed on the machine (nothing is downloaded); without one, asking for a
+PNG is an error that says so. Files are written through a temporary file and
+renamed, so a failed export leaves nothing half-written.
 History spans longer than a month are drawn as their average monthly rate
 over the span (a flat step), so yearly totals and monthly figures share one
 axis without inventing monthly values.
@@ -10,11 +13,24 @@ axis without inventing monthly values.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["fan_chart", "write_html"]
+from insource._atomic import atomic_path
+from insource.errors import InsourceError
+
+__all__ = [
+    "CHART_SUFFIXES",
+    "check_chart_path",
+    "fan_chart",
+    "write_chart",
+    "write_html",
+    "write_png",
+]
+
+CHART_SUFFIXES = (".html", ".png")
 
 
 def fan_chart(
@@ -97,8 +113,51 @@ def fan_chart(
 
 
 def write_html(fig: object, path: str | Path) -> Path:
-    """Write the figure as one self-contained HTML file (plotly inlined)."""
+    """Write the figure as one self-contained HTML file (plotly inlined), atomically."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.write_html(str(p), include_plotlyjs=True, full_html=True)  # type: ignore[attr-defined]
+    with atomic_path(p) as tmp:
+        fig.write_html(str(tmp), include_plotlyjs=True, full_html=True)  # type: ignore[attr-defined]
     return p
+
+
+def write_png(fig: object, path: str | Path, width: int = 1000, height: int = 560) -> Path:
+    """Write the figure as a PNG through kaleido and the local Chrome/Chromium, atomically.
+
+    Raises
+    ------
+    InsourceError
+        No Chrome or Chromium on this machine (kaleido does not download one here).
+
+    """
+    p = Path(path)
+    try:
+        with atomic_path(p) as tmp:
+            fig.write_image(str(tmp), format="png", width=width, height=height)  # type: ignore[attr-defined]
+    except RuntimeError as exc:  # plotly turns kaleido's "no Chrome" into RuntimeError
+        text = str(exc).lower()
+        if "chrome" not in text and "kaleido" not in text:
+            raise
+        raise InsourceError(
+            f"cannot write {p.name}: PNG export needs kaleido and a local Chrome or Chromium",
+            "install chromium (or point BROWSER_PATH at a Chrome binary), or use --chart FILE.html",
+        ) from None
+    return p
+
+
+def check_chart_path(path: str | Path) -> Path:
+    """Return ``path`` if its suffix is a chart format we write, else a clear error."""
+    p = Path(path)
+    if p.suffix.lower() not in CHART_SUFFIXES:
+        raise InsourceError(
+            f"--chart {str(p)!r}: unknown chart format {p.suffix or '(no suffix)'!r}",
+            "name the file .html (interactive, offline) or .png (static image)",
+        )
+    if p.exists() and p.is_dir():
+        raise InsourceError(f"--chart {str(p)!r} is a folder", "give a file name such as fan.html")
+    return p
+
+
+def write_chart(fig: Any, path: str | Path) -> Path:
+    """Write ``fig`` as HTML or PNG, chosen by the suffix of ``path``."""
+    p = check_chart_path(path)
+    return write_png(fig, p) if p.suffix.lower() == ".png" else write_html(fig, p)

@@ -125,18 +125,31 @@ def observations_from_frame(
         raise _bad("no rows", "give one row per period with its volume", where)
     raw = frame[value]
     values = pd.to_numeric(raw, errors="coerce")
+    # file line of each row (header = line 1) while the index still counts file rows
+    lines = (
+        [int(ix) + 2 for ix in frame.index]
+        if pd.api.types.is_integer_dtype(frame.index) and frame.index.is_unique
+        else list(range(2, len(frame) + 2))
+    )
+    for line, p in zip(lines, frame[period], strict=True):
+        if pd.isna(p) or str(p).strip() == "":
+            raise _bad(
+                f"row {line}: period is missing",
+                "give the month (YYYY-MM) or span (CY2024, FY2024, 2024-01/2024-06) of every row",
+                where,
+            )
     for i, (r, v) in enumerate(zip(raw, values, strict=True)):
         if pd.isna(v):
             text = "missing" if pd.isna(r) or str(r).strip() == "" else f"not a number ({r!r})"
             raise _bad(
-                f"row {i + 2}: value is {text}",
+                f"row {lines[i]}: value is {text}",
                 "fill in the volume, or drop the row (a gap is allowed: the model fits the "
                 "periods that are there)",
                 where,
             )
         if v < 0:
             raise _bad(
-                f"row {i + 2}: value {v:g} is negative",
+                f"row {lines[i]}: value {v:g} is negative",
                 "volumes count units sold and cannot be negative; correct the row",
                 where,
             )
@@ -152,11 +165,11 @@ def observations_from_frame(
                 span = parse_span(t, fy_start)
             except SpanError as exc:
                 raise _bad(
-                    f"row {i + 2}: {exc}", "write the period as a month or span", where
+                    f"row {lines[i]}: {exc}", "write the period as a month or span", where
                 ) from None
             if span.start is None or span.end is None:
                 raise _bad(
-                    f"row {i + 2}: period {t!r} is open-ended",
+                    f"row {lines[i]}: period {t!r} is open-ended",
                     "history needs closed spans such as 2023-07/2023-11",
                     where,
                 )
@@ -169,19 +182,19 @@ def observations_from_frame(
     for i in range(1, len(t0)):
         if t0[i] == t0[i - 1] and t1[i] == t1[i - 1]:
             raise _bad(
-                f"row {i + 2}: period {texts[i]!r} appears twice",
+                f"row {lines[i]}: period {texts[i]!r} appears twice",
                 "keep one row per period (sum or drop the duplicate)",
                 where,
             )
         if t0[i] < t0[i - 1]:
             raise _bad(
-                f"row {i + 2}: period {texts[i]!r} comes before {texts[i - 1]!r}",
+                f"row {lines[i]}: period {texts[i]!r} comes before {texts[i - 1]!r}",
                 "sort the rows by period",
                 where,
             )
         if t0[i] < t1[i - 1]:
             raise _bad(
-                f"row {i + 2}: period {texts[i]!r} overlaps {texts[i - 1]!r}",
+                f"row {lines[i]}: period {texts[i]!r} overlaps {texts[i - 1]!r}",
                 "give non-overlapping periods (a year total and its months cannot both be "
                 "fitted; keep one of them)",
                 where,
@@ -235,4 +248,4 @@ def select_spans(frame: pd.DataFrame, period: str = "period", fy_start: int = 4)
         else:
             k -= 1
     chosen.sort(key=lambda i: start[i])
-    return frame.iloc[chosen].reset_index(drop=True)
+    return frame.iloc[chosen]  # the index keeps the rows' place in the file

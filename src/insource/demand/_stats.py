@@ -92,7 +92,11 @@ def forecast_stats(
 
     pos = with_positions(df)
     sf = StatsForecast(models=make_stat_models(models, season_length), freq=1, n_jobs=n_jobs)
-    fc = sf.forecast(df=pos, h=h, level=[level])
+    try:
+        fc = sf.forecast(df=pos, h=h, level=[level])
+    except (NotImplementedError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        n_min = int(pos.groupby("unique_id", sort=False).size().min())
+        raise _too_short(models, n_min, exc) from None
     fc = fc.reset_index() if "unique_id" not in fc.columns else fc
     last = pos.groupby("unique_id", sort=False)["ds"].max()
     fc["step"] = fc["ds"].to_numpy() - last.reindex(fc["unique_id"]).to_numpy()
@@ -118,5 +122,16 @@ def forecast_one(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Forecast one series with one model object (the plain per-series path)."""
     model = make_stat_models([name], season_length)[0]
-    out = model.forecast(y=np.asarray(y, dtype=float), h=h, level=[level])
+    try:
+        out = model.forecast(y=np.asarray(y, dtype=float), h=h, level=[level])
+    except (NotImplementedError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        raise _too_short([name], len(y), exc) from None
     return out["mean"], out[f"lo-{level}"], out[f"hi-{level}"]
+
+
+def _too_short(models: Sequence[str], n: int, exc: BaseException) -> InsourceError:
+    """A statsforecast failure on a (too) short series, as a clear error."""
+    return InsourceError(
+        f"{', '.join(models)} could not be fitted on a series of {n} points (statsforecast: {exc})",
+        "give a longer series, or use --model bass or snaive",
+    )

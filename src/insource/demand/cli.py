@@ -65,6 +65,12 @@ def forecast_command(
             help="Write tables and an HTML page here; a case folder gets its scenarios tables replaced."
         ),
     ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a fan chart (history plus bands) to FILE.html (offline) or FILE.png."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Fit demand models, backtest them and sample demand scenarios.
@@ -73,11 +79,24 @@ def forecast_command(
     its share with rival entries, and samples paths to FY2035; [bold]forecast fit
     FILE.csv[/] fits a plain series (period,value) with a chosen or backtested model.
     """
+    if chart is not None:
+        from insource.demand._chart import check_chart_path
+
+        check_chart_path(chart)
     if target == "fit":
         if file is None:
             raise InsourceError("forecast fit needs a FILE.csv", "insource forecast fit sales.csv")
         _fit_file(
-            Path(file), model or "bass", horizon, scenarios, seed, level, windows, out, as_json
+            Path(file),
+            model or "bass",
+            horizon,
+            scenarios,
+            seed,
+            level,
+            windows,
+            out,
+            as_json,
+            chart,
         )
         return
     if horizon is not None:
@@ -89,7 +108,18 @@ def forecast_command(
             f"unexpected argument {file!r}", "give one case, or use: insource forecast fit FILE.csv"
         )
     _forecast_case(
-        target, model or "bass", end, scenarios, seed, level, entries, product, out, as_json, beta
+        target,
+        model or "bass",
+        end,
+        scenarios,
+        seed,
+        level,
+        entries,
+        product,
+        out,
+        as_json,
+        beta,
+        chart,
     )
 
 
@@ -104,6 +134,7 @@ def _fit_file(
     windows: int,
     out: Path | None,
     as_json: bool,
+    chart: Path | None = None,
 ) -> None:
     from insource.demand._data import observations_from_frame
     from insource.demand._series import forecast_series
@@ -147,11 +178,13 @@ def _fit_file(
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        res.forecast.to_csv(out / "forecast.csv", index=False)
-        res.parameters.to_csv(out / "parameters.csv", index=False)
+        _atomic_csv(res.forecast, out / "forecast.csv")
+        _atomic_csv(res.parameters, out / "parameters.csv")
         if res.backtest is not None:
-            res.backtest.to_csv(out / "backtest.csv", index=False)
+            _atomic_csv(res.backtest, out / "backtest.csv")
         payload["chart"] = str(_file_chart(res, path.stem, out / "fan.html"))
+    if chart is not None:
+        payload["chart"] = str(_file_chart(res, path.stem, chart))
     if as_json:
         emit_json(_clean(payload))
         return
@@ -165,10 +198,12 @@ def _fit_file(
     _print(res.forecast, f"forecast with {level}% interval")
     if out is not None:
         console.print(f"wrote {out}/forecast.csv, parameters.csv, fan.html", highlight=False)
+    if chart is not None:
+        console.print(f"wrote {chart}", highlight=False)
 
 
 def _file_chart(res: Any, title: str, path: Path) -> Path:
-    from insource.demand._chart import fan_chart, write_html
+    from insource.demand._chart import fan_chart, write_chart
     from insource.demand._series import future_labels
 
     obs = res.obs
@@ -191,7 +226,7 @@ def _file_chart(res: Any, title: str, path: Path) -> Path:
         hi=fc["hi"].to_numpy(),
         unit="volume per step",
     )
-    return write_html(fig, path)
+    return write_chart(fig, path)
 
 
 def _lab(obs: Any, t: float) -> str:
@@ -226,6 +261,7 @@ def _forecast_case(
     out: Path | None,
     as_json: bool,
     beta: float | None = None,
+    chart: Path | None = None,
 ) -> None:
     from insource.demand._case import forecast_case, read_entries
 
@@ -281,6 +317,8 @@ def _forecast_case(
     }
     if out is not None:
         payload["written"] = _write_case_outputs(cf, scen, dem, summary, params, out)
+    if chart is not None:
+        payload["chart"] = str(_case_chart(cf, chart))
     if as_json:
         emit_json(_clean(payload))
         return
@@ -298,6 +336,8 @@ def _forecast_case(
     _print(summary, "scenario summary by fiscal year (units)")
     if out is not None:
         console.print(f"wrote: {', '.join(payload['written'])}", highlight=False)
+    if chart is not None:
+        console.print(f"wrote {chart}", highlight=False)
 
 
 def _write_case_outputs(
@@ -338,10 +378,9 @@ def _write_case_outputs(
     return written
 
 
-def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
-    """One self-contained page: notes, fits, backtest, fan charts, scenario table."""
+def _case_figures(cf: Any) -> tuple[Any, Any]:
+    """Fan charts of the segment and of our product line (history + sampled paths)."""
     from insource.demand._chart import fan_chart
-    from insource.report import Figure, Paragraph, Section, Table, write_html
 
     def history(obs: Any) -> pd.DataFrame:
         return pd.DataFrame(
@@ -367,6 +406,42 @@ def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Pat
         months,
         paths=cf.scenarios.paths[:, :, : len(line)].sum(axis=2),
     )
+    return seg_fig, line_fig
+
+
+def _case_chart(cf: Any, path: Path) -> Path:
+    """Both fan charts stacked in one figure, written as HTML or PNG."""
+    from plotly.subplots import make_subplots
+
+    from insource.demand._chart import write_chart
+
+    figs = _case_figures(cf)
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        subplot_titles=[f.layout.title.text for f in figs],
+        vertical_spacing=0.12,
+    )
+    for row, f in enumerate(figs, start=1):
+        for trace in f.data:
+            if row > 1:
+                trace.showlegend = False
+            fig.add_trace(trace, row=row, col=1)
+    fig.update_yaxes(title_text="units per month")
+    fig.update_layout(
+        title=f"Demand: {cf.product} in {cf.market} (bands P5-P95, P25-P75 of the paths)",
+        template="plotly_white",
+        height=900,
+    )
+    return write_chart(fig, path)
+
+
+def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
+    """One self-contained page: notes, fits, backtest, fan charts, scenario table."""
+    from insource.report import Figure, Paragraph, Section, Table, write_html
+
+    n = cf.scenarios.n_paths
+    seg_fig, line_fig = _case_figures(cf)
     notes: list[Any] = [Paragraph(str(x)) for x in cf.notes]
     if cf.share_model.note_:
         notes.append(Paragraph(cf.share_model.note_))
