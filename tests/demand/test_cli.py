@@ -144,3 +144,116 @@ def test_case_folder_of_demand_tables(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["forecast", str(DATA), "--scenarios", "200", "--out", str(tmp_path)]) == 0
     assert "scenario summary" in capsys.readouterr().out
     assert (tmp_path / "demand_scenarios.csv").is_file()
+
+
+# -- fan charts ---------------------------------------------------------------
+def test_fit_chart_html_is_self_contained(bass_csv: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "charts" / "fan.html"
+    assert main(["forecast", "fit", str(bass_csv), "--horizon", "6", "--chart", str(chart)]) == 0
+    page = chart.read_text()
+    assert '<script src="http' not in page  # opens offline: nothing loaded from a CDN
+    assert len(page) > 1_000_000  # plotly.js itself is inside
+    assert '"name":"history"' in page
+    assert '"name":"P5-P95"' in page  # bands of the sampled paths
+    assert "2022-07" in page  # first forecast month follows the history
+    assert [p.name for p in chart.parent.iterdir()] == ["fan.html"]  # no temporary left over
+
+
+def test_case_chart_html_has_both_fans(tmp_path: Path) -> None:
+    chart = tmp_path / "kei.html"
+    assert main(["forecast", str(DATA), "--scenarios", "200", "--chart", str(chart)]) == 0
+    page = chart.read_text()
+    assert page.count('"name":"P5-P95"') == 2  # segment and product line
+    assert "kei_bev: history and 200 sampled paths" in page
+
+
+@pytest.mark.skipif(
+    not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")),
+    reason="PNG export needs a local Chrome or Chromium",
+)
+def test_fit_chart_png(bass_csv: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "fan.png"
+    assert main(["forecast", "fit", str(bass_csv), "--horizon", "6", "--chart", str(chart)]) == 0
+    data = chart.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1000, 560)
+
+
+@pytest.mark.parametrize("name", ["fan.svg", "fan"])
+def test_unknown_chart_format_exits_2_before_fitting(
+    bass_csv: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = main(
+        ["forecast", "fit", str(bass_csv), "--out", str(out), "--chart", str(tmp_path / name)]
+    )
+    assert code == 2
+    assert "unknown chart format" in capsys.readouterr().err
+    assert not out.exists()  # refused before anything was written
+
+
+# -- bad input: the rest of the issue's list ------------------------------------
+def test_missing_period_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "gap.csv", ["2023-01", "", "2023-03", "2023-04"], [1, 2, 3, 4])
+    assert main(["forecast", "fit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "row 3: period is missing" in err
+    assert "Traceback" not in err
+
+
+def test_series_too_short_for_ets_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    months = [f"2023-{m:02d}" for m in range(1, 6)]
+    path = _write(tmp_path / "short.csv", months, [1, 2, 3, 4, 5])
+    assert main(["forecast", "fit", str(path), "--model", "ets"]) == 2
+    err = capsys.readouterr().err
+    assert "ets could not be fitted on a series of 5 points" in err
+    assert "Traceback" not in err
+
+
+def _kei_folder(tmp_path: Path, edit: object) -> Path:
+    folder = tmp_path / "kei"
+    shutil.copytree(DATA, folder)
+    f = folder / "market_history.csv"
+    df = pd.read_csv(f, dtype=str, keep_default_na=False)
+    edit(df).to_csv(f, index=False)  # type: ignore[operator]
+    return folder
+
+
+def _negative(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(volume=df["volume"].where(df["period"] != "CY2022", "-27221"))
+
+
+def _blank(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(volume=df["volume"].where(df["period"] != "CY2023", ""))
+
+
+def _duplicate(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([df, df[df["period"] == "CY2023"].assign(volume="50000")])
+
+
+def _too_few(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["period"].isin(["CY2022", "CY2023"])]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_negative, "market_history (market kei_bev): row 3: value -27221 is negative"),
+        (_blank, "market_history (market kei_bev): row 4: value is missing"),
+        (_duplicate, "market_history (market kei_bev): period CY2023 appears 2 times"),
+        (_too_few, "market_history (market kei_bev): too few points to fit a Bass model: 2"),
+    ],
+)
+def test_bad_case_history_exits_2(
+    tmp_path: Path, edit: object, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _kei_folder(tmp_path, edit)
+    out = tmp_path / "out"
+    assert main(["forecast", str(folder), "--scenarios", "50", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err
+    assert not out.exists()
