@@ -122,13 +122,18 @@ def collect_results(
     """Turn a solved model into tidy tables and evaluate its NPV with insource.finance."""
     fin = d.case.finance
     sol = {name: m.variables[name].solution.fillna(0.0) for name in m.variables}
+    index: dict[str, pd.DataFrame] = {}  # each variable's coordinates, labelled once
     pieces = []
     for term in objective_terms(d):
         if term.var not in sol:
             continue
-        amount = (sol[term.var] * term.coef).rename("amount")
-        f = _label(d, term.var, _frame(amount, "amount"))
-        f["item"] = term.item
+        x = sol[term.var]
+        if term.var not in index:
+            rows = pd.MultiIndex.from_product([x.indexes[k] for k in x.dims], names=list(x.dims))
+            index[term.var] = _label(d, term.var, rows.to_frame(index=False))
+        amount = (x * term.coef).transpose(*x.dims).to_numpy().reshape(-1)
+        keep = np.abs(amount) > 1e-12
+        f = index[term.var][keep].assign(amount=amount[keep], item=term.item)
         pieces.append(f)
     # revenue of all demand (the decision part is the lost-sales term above)
     rev = _frame(d.price * d.demand.sum("region"), "amount")

@@ -86,7 +86,13 @@ def solve_model(
         options["threads"] = int(threads)
     t0 = time.perf_counter()
     with _quiet():
-        _, termination = m.solve(solver_name="highs", io_api="direct", progress=False, **options)
+        _, termination = m.solve(
+            solver_name="highs",
+            io_api="direct",
+            progress=False,
+            sanitize_infinities=False,  # the model has no infinite right-hand side
+            **options,
+        )
     seconds = time.perf_counter() - t0
     h = m.solver_model
     info = h.getInfo() if h is not None else None
