@@ -94,7 +94,7 @@ def _stack(coords: list[pd.Index], parts: list[Part]) -> tuple[np.ndarray, np.nd
             c = c[..., None]
         c = np.broadcast_to(c, lab.shape)
         coefs.append(np.where(lab >= 0, c, 0.0))
-        labs.append(lab)
+        labs.append(np.where(c != 0, lab, -1))  # no explicit zeros (linopy's sanitize_zeros)
     return np.concatenate(coefs, axis=-1), np.concatenate(labs, axis=-1)
 
 

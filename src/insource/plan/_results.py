@@ -161,9 +161,14 @@ def collect_results(
         cap["item"] = "capex"
         pieces.append(_label(d, "Capability-start", cap))
         sched = depreciation_schedule(T, t, years) * starts["amount"].to_numpy()[:, None]
-        dep = pd.DataFrame(-sched, columns=list(d.labels))
-        dep[["line", "product"]] = starts[["line", "product"]].to_numpy()
-        dep = dep.melt(id_vars=["line", "product"], var_name="period", value_name="amount")
+        dep = pd.DataFrame(
+            {
+                "line": np.repeat(starts["line"].to_numpy(), T),
+                "product": np.repeat(starts["product"].to_numpy(), T),
+                "period": np.tile(d.labels.to_numpy(), len(starts)),
+                "amount": -sched.reshape(-1),
+            }
+        )
         dep["item"] = "depreciation"
         pieces.append(_label(d, "Capability-start", dep))
     if not d.dev_cost.empty:
