@@ -18,10 +18,17 @@ start, as the model allows); a contract exits likewise; shifts are rounded up
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
-__all__ = ["round_relaxation"]
+from insource.plan._data import PlanData
+
+__all__ = ["WARM_START_INTEGERS", "relaxation_start", "round_relaxation"]
+
+#: Models with at least this many integer decisions get the start (below it
+#: HiGHS solves them quickly and the extra LP would only cost time).
+WARM_START_INTEGERS = 1000
 
 
 def _first_half(values: np.ndarray) -> np.ndarray:
@@ -68,3 +75,10 @@ def round_relaxation(
         up = np.ceil(np.nan_to_num(n) - 1e-6)
         out["Line-shifts"] = np.clip(up, low[:, None], high[:, None])
     return out
+
+
+def relaxation_start(
+    d: PlanData,
+) -> Callable[[Callable[[str], np.ndarray | None]], dict[str, np.ndarray]]:
+    """The rounding rule for the model of ``d`` (see ``solve_model(rounded_start=...)``)."""
+    return partial(round_relaxation, low=d.min_shifts.to_numpy(), high=d.max_shifts.to_numpy())
