@@ -11,7 +11,7 @@ from insource.cli import main
 from insource.plan import PlanSettings, build_model, plan_data, select_option, solve_model
 from insource.plan._model import objective_constant
 from insource.plan._results import collect_results
-from insource.plan._start import relaxation_start, round_relaxation
+from insource.plan._start import relaxation_start, round_relaxation, status_quo_start
 from insource.plan.cli import _status_text
 
 
@@ -35,6 +35,26 @@ def test_rounded_start_reaches_the_same_optimum(make_case):
     plain = solve_model(build_model(d))
     started = solve_model(build_model(d), rounded_start=relaxation_start(d))
     assert started.status == plain.status == "optimal"
+    assert started.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_status_quo_start_is_the_status_quo_and_reaches_the_optimum(make_case):
+    lines = (
+        "id,site,rate,hours_per_shift,days_per_year,min_shifts,max_shifts,shift_step_months\n"
+        "lp,plant-p,10,8,240,0,2,3\nlo,plant-o,1,8,240,0,2,3\n"
+    )
+    other = "line,model,period,units_per_year,rate_factor\nlo,Old,2026-02,150,1\n"
+    case = make_case(**{"lines.csv": lines, "other_load.csv": other})
+    d = plan_data(case, select_option(case, "make"), PlanSettings())
+    start = status_quo_start(d)
+    z = start["Capability-start"]
+    assert z.sum() == 1  # only the option's forced start (April)
+    assert z[0, 0, 3] == 1
+    # 150 h of other load in February on 160 h a shift: one shift for the quarter Jan-Mar
+    assert start["Line-shifts"][0].tolist() == [1, 1, 1] + [0] * 9
+    assert not start["Contract-exit"].any()
+    plain = solve_model(build_model(d))
+    started = solve_model(build_model(d), start=start)
     assert started.objective == pytest.approx(plain.objective, rel=1e-9)
 
 

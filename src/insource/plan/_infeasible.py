@@ -5,7 +5,8 @@ families in :data:`~insource.plan._model.ELASTIC` get non-negative slacks and
 the total slack is minimised; every slack left positive names a constraint
 family, its product or line, the months in conflict and how much is short.
 And, where HiGHS computes one (``Highs.getIis`` on the model that failed; it
-exists for LP-infeasible models), an irreducible infeasible subset: the
+exists for LP-infeasible models; linopy's ``Model.compute_infeasibilities``),
+an irreducible infeasible subset: the
 constraints that cannot all hold together, each of which can be met once any
 other is dropped (Chinneck 2008, *Feasibility and Infeasibility in
 Optimization*, ch. 2).
@@ -14,7 +15,6 @@ Optimization*, ch. 2).
 from __future__ import annotations
 
 import linopy
-import numpy as np
 import pandas as pd
 
 from insource.errors import InsourceError, Problem
@@ -82,19 +82,12 @@ def irreducible_subset(m: linopy.Model) -> pd.DataFrame:
     conflict).
     """
     empty = pd.DataFrame(columns=_COLUMNS)
-    h = m.solver_model
-    if h is None:
+    try:  # linopy asks HiGHS (getIis, irreducible strategy) for the subset
+        labels = m.compute_infeasibilities()
+    except (RuntimeError, ValueError, NotImplementedError):  # no IIS: the elastic view stands
         return empty
-    try:
-        status, iis = h.getIis()
-        rows = np.asarray(iis.row_index_, dtype=int)
-    except Exception:  # no IIS from this HiGHS: fall back to the elastic view
-        return empty
-    if str(status) != str(type(status).kOk) or not bool(iis.valid_) or not len(rows):
-        return empty
-    clabels = np.asarray(m.constraints.label_index.clabels)
     found: dict[str, list[dict[str, object]]] = {}
-    for label in clabels[rows]:
+    for label in labels:
         pos = m.constraints.get_label_position(int(label))
         if isinstance(pos, tuple) and isinstance(pos[1], dict):
             found.setdefault(str(pos[0]), []).append({k: str(v) for k, v in pos[1].items()})

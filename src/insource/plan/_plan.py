@@ -16,7 +16,7 @@ from insource.plan._infeasible import InfeasiblePlan, explain_infeasibility
 from insource.plan._model import build_model, objective_constant
 from insource.plan._results import PlanResult, capacity_duals, collect_results
 from insource.plan._solve import solve_model
-from insource.plan._start import WARM_START_INTEGERS, relaxation_start
+from insource.plan._start import WARM_START_INTEGERS, status_quo_start
 
 __all__ = ["Comparison", "compare", "plan"]
 
@@ -53,8 +53,8 @@ def plan(
     d = plan_data(case, row, settings, demand, base)
     m = build_model(d)
     large = m.binaries.nvars + m.integers.nvars >= WARM_START_INTEGERS
-    start = relaxation_start(d) if large else None
-    outcome = solve_model(m, time_limit=time_limit, gap=gap, rounded_start=start)
+    start = status_quo_start(d) if large else None
+    outcome = solve_model(m, time_limit=time_limit, gap=gap, start=start)
     name = str(row.get("id"))
     if outcome.status == "infeasible":
         raise InfeasiblePlan(name, explain_infeasibility(d, m))
