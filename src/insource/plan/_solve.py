@@ -145,36 +145,29 @@ def solve_model(
     if threads is not None:
         options["threads"] = int(threads)
     t0 = time.perf_counter()
+    mip = bool(m.binaries.nvars or m.integers.nvars)
     with _quiet():
-        if start or rounded_start is not None:
-            # linopy's own solve() with a hook between building the HiGHS model
-            # and running it (linopy's warm start is file based)
-            solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
-            m.solver = solver
-            h = solver.solver_model
-            if rounded_start is not None:
-                start = rounded_start(_relaxation(m, h))
-                h.setOptionValue("solve_relaxation", False)
-                if time_limit is not None:
-                    left = max(float(time_limit) - (time.perf_counter() - t0), 1.0)
-                    h.setOptionValue("time_limit", left)
-            idx, val = _start_entries(m, start or {})
+        # linopy's Model.solve() in its steps, with a hook between building the
+        # HiGHS model and running it (linopy's own warm start is file based)
+        solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
+        h = solver.solver_model
+        if rounded_start is not None:
+            start = rounded_start(_relaxation(m, h))
+            h.setOptionValue("solve_relaxation", False)
+            if time_limit is not None:
+                left = max(float(time_limit) - (time.perf_counter() - t0), 1.0)
+                h.setOptionValue("time_limit", left)
+        if start:
+            idx, val = _start_entries(m, start)
             h.setSolution(len(idx), idx, val)
-            _, termination = m.assign_result(solver.solve())
-        else:
-            _, termination = m.solve(
-                solver_name="highs",
-                io_api="direct",
-                progress=False,
-                sanitize_zeros=False,  # build_model writes no zero coefficient
-                sanitize_infinities=False,  # nor an infinite right-hand side
-                **options,
-            )
+        result = solver.solve()
+        if mip and result.solution is not None:
+            result.solution.dual = np.zeros(0)  # a MIP has no duals: do not assign them
+        _, termination = m.assign_result(result, solver)
     seconds = time.perf_counter() - t0
     h = m.solver_model
     info = h.getInfo() if h is not None else None
     has_plan = info is not None and int(info.primal_solution_status) == 2
-    mip = bool(m.binaries.nvars or m.integers.nvars) if hasattr(m, "binaries") else True
     rel_gap = float(info.mip_gap) if (info is not None and mip) else 0.0
     if termination == "optimal":
         status = "optimal"
