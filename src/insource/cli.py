@@ -7,6 +7,7 @@ no traceback; with ``--json`` they print ``{"error": ..., "problems": [...]}``.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -76,11 +77,31 @@ def _register_subcommands() -> None:
     import insource.plant.cli  # noqa: F401
 
 
+#: The module that adds each top-level command, so that a run imports only what it
+#: needs (``insource compare`` does not import the plant simulator); help and
+#: commands not listed here import every module.
+_COMMAND_MODULES = {
+    "plan": "insource.plan.cli",
+    "compare": "insource.plan.cli",
+    "import": "insource.plan.cli",
+}
+
+
+def _register_for(args: list[str]) -> None:
+    """Register the command named in ``args`` alone when it is known, else every command."""
+    words = [a for a in args if not a.startswith("-")]
+    module = _COMMAND_MODULES.get(words[0]) if words else None
+    if module is None or "--help" in args or "-h" in args:
+        _register_subcommands()
+    else:
+        importlib.import_module(module)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (0, 1 or 2)."""
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args
-    _register_subcommands()
+    _register_for(args)
     try:
         app(args=args, prog_name="insource", standalone_mode=False)
     except InsourceError as exc:

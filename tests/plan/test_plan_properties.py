@@ -136,3 +136,19 @@ def test_short_contract_without_lost_sales_is_explained(make_case):
     row = c[c["family"] == "Product-balance"].iloc[0]
     assert row["entity"] == "car / home"
     assert row["amount"] == pytest.approx(600.0)
+
+
+def test_irreducible_subset_names_the_full_line(make_case):
+    other = "line,model,period,units_per_year,rate_factor\nlo,Old,CY2026,2400,1\n"
+    lines = (
+        "id,site,rate,hours_per_shift,days_per_year,min_shifts,max_shifts,shift_step_months\n"
+        "lp,plant-p,10,8,240,0,2,3\nlo,plant-o,1,8,240,0,1,1\n"
+    )
+    case = make_case(**{"other_load.csv": other, "lines.csv": lines})
+    with pytest.raises(InfeasiblePlan) as info:
+        plan(case, "make", PlanSettings(allow_lost_sales=False))
+    iis = info.value.conflicts.query("source == 'iis'")
+    # other load alone (200 h a month) exceeds one shift (160 h): that one row is infeasible
+    assert set(iis["family"]) == {"Line-hours"}
+    assert set(iis["entity"]) == {"lo"}
+    assert any("irreducible infeasible subset" in str(p) for p in info.value.problems)

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from insource.finance._cashflow import ITEMS
 
@@ -38,6 +37,8 @@ def irr(cash: np.ndarray) -> float:
     f_lo, f_hi = _monthly_npv(cash, lo), _monthly_npv(cash, hi)
     if np.sign(f_lo) == np.sign(f_hi):
         return float("nan")
+    from scipy.optimize import brentq  # imported here: scipy.optimize costs a start-up
+
     return float(brentq(lambda r: _monthly_npv(cash, r), lo, hi, xtol=1e-10))
 
 

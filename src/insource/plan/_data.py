@@ -9,7 +9,7 @@ results (:mod:`._results`) both read these arrays, so each unit cost exists once
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,8 @@ class PlanData:
     of_product: xr.DataArray  # [contract, product] 1/0
     logistics: xr.DataArray  # [site, region, period]
     contract_cap_share: xr.DataArray  # [product, period] max contract share (policy)
+    earliest: xr.DataArray  # [line, product] month index of the earliest start
+    exit_terms: xr.DataArray  # [contract, period] bool: exit allowed by the contract's notice
     forced_start: list[tuple[str, str, str]] = field(default_factory=list)
     dev_cost: pd.DataFrame = field(default_factory=pd.DataFrame)  # partner, period, amount
 
@@ -195,6 +197,7 @@ def plan_data(
     option: dict[str, Any],
     settings: PlanSettings,
     demand_table: pd.DataFrame | None = None,
+    base: PlanData | None = None,
 ) -> PlanData:
     """Build every coefficient of the planning model for one option.
 
@@ -209,12 +212,38 @@ def plan_data(
     demand_table
         ``case.demand()`` computed once by the caller (compare plans every
         option of one case); ignored when the option's overrides touch demand.
+    base
+        The planning data of another option of the same case and settings
+        (compare plans every option): its option-independent arrays are
+        reused when the option has no overrides.
 
     """
     overrides = str(option.get("overrides") or "")
     if any(t in overrides for t in ("products.", "demand_scenarios.", "scenarios.", "finance.")):
         demand_table = None
     case = case.with_overrides(option.get("overrides"))
+    if base is None or base.case is not case or base.settings != settings:
+        base = _case_data(case, settings, demand_table)
+    return _apply_policy(base, option)
+
+
+def _producing(existing: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """``[line, product, period]``: production possible (existing, or from the first allowed start)."""
+    return existing[:, :, None] | (np.cumsum(allowed, axis=-1) > 0)
+
+
+def _start_grid(
+    capable: np.ndarray, existing: np.ndarray, earliest: np.ndarray, months: int, step: int
+) -> np.ndarray:
+    """``[line, product, period]``: starts allowed from the earliest start, every ``step`` months."""
+    t = np.arange(months)[None, None, :]
+    lag = t - earliest[:, :, None]
+    return (capable & ~existing)[:, :, None] & (lag >= 0) & (lag % max(step, 1) == 0)
+
+
+def _case_data(case: Case, settings: PlanSettings, demand_table: pd.DataFrame | None) -> PlanData:
+    """The option-independent arrays (every start and exit the case allows)."""
+    option: dict[str, Any] = {"id": "optimise", "policy": "optimise"}
     fin = case.finance
     periods = case.horizon
     labels = pd.Index([str(p) for p in periods], name="period")
@@ -416,14 +445,95 @@ def plan_data(
             dev_rows.append(pd.DataFrame({"partner": pid, "t": t_ix, "amount": -amount}))
     dev_cost = pd.concat(dev_rows, ignore_index=True) if dev_rows else pd.DataFrame()
 
-    # ---- policy -------------------------------------------------------------
-    allowed = np.zeros((*LP, T), dtype=bool)
-    for i in range(LP[0]):
-        for j in range(LP[1]):
-            if capable[i, j] and not existing[i, j]:
-                e0 = earliest[i, j]
-                ok = (t_ix >= e0) & ((t_ix - e0) % max(settings.start_step, 1) == 0)
-                allowed[i, j] = ok
+    del total_demand
+    allowed = _start_grid(capable, existing, earliest, T, settings.start_step)
+
+    L, P = line_ix, products
+    return PlanData(
+        case=case,
+        option=option,
+        settings=settings,
+        periods=periods,
+        fy=fy,
+        demand=demand,
+        remaining=remaining,
+        price=price,
+        material=material,
+        battery=battery,
+        penalty=penalty,
+        lines=own,
+        capable=xr.DataArray(capable, coords=[L, P]),
+        existing=xr.DataArray(existing, coords=[L, P]),
+        allowed_start=xr.DataArray(allowed, coords=[L, P, labels]),
+        producing=xr.DataArray(_producing(existing, allowed), coords=[L, P, labels]),
+        ramp_gap=xr.DataArray(ramp_gap, coords=[L, P, lag_ix]),
+        capex=xr.DataArray(capex, coords=[L, P]),
+        lead=xr.DataArray(lead, coords=[L, P]),
+        dep_years=xr.DataArray(dep_years, coords=[L, P]),
+        conversion=xr.DataArray(conversion, coords=[L, P, labels]),
+        fixed=xr.DataArray(fixed, coords=[L, P, labels]),
+        umax=xr.DataArray(umax, coords=[L, P, labels]),
+        hours=xr.DataArray(hours, coords=[L, labels]),
+        speed=xr.DataArray(speed, coords=[L, P, labels]),
+        other_hours=xr.DataArray(other_hours, coords=[L, labels]),
+        min_shifts=xr.DataArray(min_sh, coords=[L]),
+        base_shifts=xr.DataArray(base_sh, coords=[L]),
+        max_shifts=xr.DataArray(max_sh, coords=[L]),
+        shift_cost=xr.DataArray(shift_cost, coords=[L, labels]),
+        shift_free=xr.DataArray(shift_free, coords=[L, labels]),
+        site_of_line=site_of_line,
+        contracts=con,
+        window=xr.DataArray(window, coords=[c_ix, labels]),
+        first=xr.DataArray(first, coords=[c_ix, labels]),
+        exit_allowed=xr.DataArray(exit_allowed, coords=[c_ix, labels]),
+        cprice=xr.DataArray(cprice, coords=[c_ix, labels]),
+        cmaterial=xr.DataArray(
+            np.broadcast_to(consign[:, None], (C, T)).astype(float), coords=[c_ix, labels]
+        ),
+        ccap=xr.DataArray(ccap, coords=[c_ix, labels]),
+        cmin=xr.DataArray(cmin, coords=[c_ix, labels]),
+        top_cost=xr.DataArray(top_cost, coords=[c_ix, fy_values]),
+        top_pay=xr.DataArray(top_pay, coords=[fy_values]),
+        exit_cost=xr.DataArray(
+            con["exit_cost"].astype(float).fillna(0.0).to_numpy(), coords=[c_ix]
+        ),
+        jv_share=xr.DataArray(share * cm, coords=[c_ix]),
+        of_product=xr.DataArray(of_product, coords=[c_ix, P]),
+        logistics=xr.DataArray(logistics, coords=[site_ix, regions, labels]),
+        contract_cap_share=xr.DataArray(np.ones((len(P), T)), coords=[P, labels]),
+        earliest=xr.DataArray(earliest, coords=[L, P]),
+        exit_terms=xr.DataArray(exit_allowed.copy(), coords=[c_ix, labels]),
+        dev_cost=dev_cost,
+    )
+
+
+def _apply_policy(base: PlanData, option: dict[str, Any]) -> PlanData:
+    """The option's policy on top of the option-independent arrays of ``base``.
+
+    ``contract``: no start for the products in scope, no exit; ``insource``: the
+    one forced start, no exit before the end of the dual-running window, at
+    most ``1 - inhouse_share`` of the demand from contracts after it;
+    ``optimise``: free. Products outside an option's scope keep the status quo.
+    """
+    case, settings, periods, labels = base.case, base.settings, base.periods, base.labels
+    T = base.n_months
+    t_ix = np.arange(T)
+    line_ix = base.capable.indexes["line"]
+    products = base.capable.indexes["product"]
+    capable = base.capable.to_numpy()
+    existing = base.existing.to_numpy()
+    earliest = base.earliest.to_numpy()
+    window = base.window.to_numpy()
+    prod_of_c = base.of_product.to_numpy().argmax(axis=1)
+    allowed = _start_grid(capable, existing, earliest, T, settings.start_step)
+    exit_allowed = base.exit_terms.to_numpy().copy()
+    first_month = periods[0]
+
+    def idx(text: Any) -> int | None:
+        if text is None or (not isinstance(text, str) and pd.isna(text)) or text == "":
+            return None
+        return int((case.month(str(text)) - first_month).n)
+
     contract_share = np.ones((len(products), T))
     policy = str(option.get("policy") or "optimise")
     scope = option.get("product")
@@ -469,67 +579,13 @@ def plan_data(
         exit_allowed[np.ix_(mine, t_ix >= start + dual)] = window[
             np.ix_(mine, t_ix >= start + dual)
         ]
-    producing = np.broadcast_to(existing[:, :, None], allowed.shape).copy()
-    for i in range(LP[0]):
-        for j in range(LP[1]):
-            hit = np.flatnonzero(allowed[i, j])
-            if len(hit):
-                producing[i, j, hit[0] :] = True
-    del total_demand
-
-    L, P = line_ix, products
-    return PlanData(
-        case=case,
+    coords = base.allowed_start.coords
+    return replace(
+        base,
         option=option,
-        settings=settings,
-        periods=periods,
-        fy=fy,
-        demand=demand,
-        remaining=remaining,
-        price=price,
-        material=material,
-        battery=battery,
-        penalty=penalty,
-        lines=own,
-        capable=xr.DataArray(capable, coords=[L, P]),
-        existing=xr.DataArray(existing, coords=[L, P]),
-        allowed_start=xr.DataArray(allowed, coords=[L, P, labels]),
-        producing=xr.DataArray(producing, coords=[L, P, labels]),
-        ramp_gap=xr.DataArray(ramp_gap, coords=[L, P, lag_ix]),
-        capex=xr.DataArray(capex, coords=[L, P]),
-        lead=xr.DataArray(lead, coords=[L, P]),
-        dep_years=xr.DataArray(dep_years, coords=[L, P]),
-        conversion=xr.DataArray(conversion, coords=[L, P, labels]),
-        fixed=xr.DataArray(fixed, coords=[L, P, labels]),
-        umax=xr.DataArray(umax, coords=[L, P, labels]),
-        hours=xr.DataArray(hours, coords=[L, labels]),
-        speed=xr.DataArray(speed, coords=[L, P, labels]),
-        other_hours=xr.DataArray(other_hours, coords=[L, labels]),
-        min_shifts=xr.DataArray(min_sh, coords=[L]),
-        base_shifts=xr.DataArray(base_sh, coords=[L]),
-        max_shifts=xr.DataArray(max_sh, coords=[L]),
-        shift_cost=xr.DataArray(shift_cost, coords=[L, labels]),
-        shift_free=xr.DataArray(shift_free, coords=[L, labels]),
-        site_of_line=site_of_line,
-        contracts=con,
-        window=xr.DataArray(window, coords=[c_ix, labels]),
-        first=xr.DataArray(first, coords=[c_ix, labels]),
-        exit_allowed=xr.DataArray(exit_allowed, coords=[c_ix, labels]),
-        cprice=xr.DataArray(cprice, coords=[c_ix, labels]),
-        cmaterial=xr.DataArray(
-            np.broadcast_to(consign[:, None], (C, T)).astype(float), coords=[c_ix, labels]
-        ),
-        ccap=xr.DataArray(ccap, coords=[c_ix, labels]),
-        cmin=xr.DataArray(cmin, coords=[c_ix, labels]),
-        top_cost=xr.DataArray(top_cost, coords=[c_ix, fy_values]),
-        top_pay=xr.DataArray(top_pay, coords=[fy_values]),
-        exit_cost=xr.DataArray(
-            con["exit_cost"].astype(float).fillna(0.0).to_numpy(), coords=[c_ix]
-        ),
-        jv_share=xr.DataArray(share * cm, coords=[c_ix]),
-        of_product=xr.DataArray(of_product, coords=[c_ix, P]),
-        logistics=xr.DataArray(logistics, coords=[site_ix, regions, labels]),
-        contract_cap_share=xr.DataArray(contract_share, coords=[P, labels]),
+        allowed_start=xr.DataArray(allowed, coords=coords),
+        producing=xr.DataArray(_producing(existing, allowed), coords=coords),
+        exit_allowed=xr.DataArray(exit_allowed, coords=base.exit_terms.coords),
+        contract_cap_share=xr.DataArray(contract_share, coords=base.contract_cap_share.coords),
         forced_start=forced,
-        dev_cost=dev_cost,
     )

@@ -6,6 +6,19 @@ Names follow ``"{Entity}-{attr}"``: variables ``Capability-volume``,
 ``Contract-shortfall``, ``Product-stock``, ``Product-lost``; constraints
 ``Product-balance``, ``Line-hours``, ``Capability-ramp``, ... Every equation
 is written out in ``docs/formulation.md``.
+
+How the families are built: each family is **one** linopy expression,
+assembled from the variables' label arrays and the coefficient arrays of
+:class:`~insource.plan._data.PlanData` in numpy (a sum over a dimension moves
+that dimension into linopy's ``_term`` dimension; a lag shifts the labels
+along ``period``) and handed to linopy once, with its coordinates. Chains of
+linopy/xarray operations (``x.sum("line") + y.shift(period=1) - ...``) cost
+milliseconds each in alignment and copying whatever the model size; this way a
+family costs one dataset construction (see ``benchmarks/RESULTS.md``).
+Dimension order of the variables: ``Capability-volume``
+``[line, product, period, region]``, ``Contract-volume``
+``[contract, period, region]``, every other variable ends in ``period``
+(``Contract-shortfall``: ``[contract, fy]``).
 """
 
 from __future__ import annotations
@@ -14,7 +27,9 @@ from typing import Any
 
 import linopy
 import numpy as np
+import pandas as pd
 import xarray as xr
+from linopy.constants import TERM_DIM
 
 from insource.plan._data import TEXTBOOK_BIG_M, PlanData
 from insource.plan._terms import capex_weights, fy_weights, objective_terms, period_weights
@@ -31,6 +46,93 @@ ELASTIC = {
 
 
 Fixed = dict[str, xr.DataArray]
+Part = tuple[Any, np.ndarray]  # (coefficients, variable labels), see _stack
+
+
+def _labels(m: linopy.Model, name: str) -> np.ndarray:
+    """Variable labels of ``name`` as numpy (-1 where masked)."""
+    return m.variables[name].labels.to_numpy()
+
+
+def _optional(m: linopy.Model, name: str) -> np.ndarray | None:
+    """Labels of ``name``, ``None`` if the model has no such variable."""
+    return _labels(m, name) if name in m.variables else None
+
+
+def _lag(labels: np.ndarray, k: int) -> np.ndarray:
+    """Labels of the same variable ``k`` months earlier (``period`` last; -1 before the start)."""
+    if k == 0:
+        return labels
+    out = np.full_like(labels, -1)
+    out[..., k:] = labels[..., :-k]
+    return out
+
+
+def _gather(labels: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    """``labels`` taken at ``index`` along ``axis``, where index -1 gives label -1."""
+    pad = [(0, 0)] * labels.ndim
+    pad[axis] = (0, 1)
+    padded = np.pad(labels, pad, constant_values=-1)
+    return np.take(padded, np.where(index < 0, labels.shape[axis], index), axis=axis)
+
+
+def _stack(coords: list[pd.Index], parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and labels of ``parts`` stacked along a trailing ``_term`` axis.
+
+    Each part's labels have the shape of ``coords`` plus optionally one trailing
+    axis of terms (summed); its coefficients broadcast to the labels.
+    """
+    shape = tuple(len(c) for c in coords)
+    coefs, labs = [], []
+    for coef, lab in parts:
+        lab = np.asarray(lab)
+        if lab.ndim == len(shape):
+            lab = lab[..., None]
+        lab = np.broadcast_to(lab, (*shape, lab.shape[-1]))
+        c = np.asarray(coef, dtype=float)
+        if c.ndim == len(shape):
+            c = c[..., None]
+        c = np.broadcast_to(c, lab.shape)
+        coefs.append(np.where(lab >= 0, c, 0.0))
+        labs.append(np.where(c != 0, lab, -1))  # no explicit zeros (linopy's sanitize_zeros)
+    return np.concatenate(coefs, axis=-1), np.concatenate(labs, axis=-1)
+
+
+def _constrain(
+    m: linopy.Model,
+    name: str,
+    coords: list[pd.Index],
+    parts: list[Part],
+    sign: str,
+    rhs: Any,
+    mask: np.ndarray | None = None,
+) -> None:
+    """Add the family ``name``: ``sum(parts) sign rhs`` over ``coords`` (where ``mask``)."""
+    coefs, labs = _stack(coords, parts)
+    dims = [str(c.name) for c in coords]
+    shape = tuple(len(c) for c in coords)
+    data = xr.Dataset(
+        {
+            "coeffs": ([*dims, TERM_DIM], coefs),
+            "vars": ([*dims, TERM_DIM], labs),
+            "sign": (dims, np.full(shape, sign)),
+            "rhs": (dims, np.broadcast_to(np.asarray(rhs, dtype=float), shape)),
+        },
+        coords={d: c for d, c in zip(dims, coords, strict=True)},
+    )
+    con = linopy.Constraint(data, m, skip_broadcast=True)
+    m.add_constraints(
+        con, name=name, mask=None if mask is None else xr.DataArray(mask, coords=coords)
+    )
+
+
+def _np(da: xr.DataArray, *dims: str) -> np.ndarray:
+    """Values of ``da`` in the dimension order ``dims``."""
+    return da.transpose(*dims).to_numpy()
+
+
+def _da(values: np.ndarray, coords: list[pd.Index]) -> xr.DataArray:
+    return xr.DataArray(values, coords=coords)
 
 
 def _decision(
@@ -58,6 +160,18 @@ def _reach(d: PlanData) -> xr.DataArray:
     return d.remaining if d.settings.inventory else d.demand
 
 
+def _ix(d: PlanData) -> dict[str, pd.Index]:
+    """Coordinates of every model dimension."""
+    return {
+        "line": d.capable.indexes["line"],
+        "product": d.capable.indexes["product"],
+        "region": d.demand.indexes["region"],
+        "period": d.demand.indexes["period"],
+        "contract": d.window.indexes["contract"],
+        "fy": d.top_cost.indexes["fy"],
+    }
+
+
 def define_capability_variables(m: linopy.Model, d: PlanData, fixed: Fixed | None = None) -> None:
     r"""In-house volume, start and production state of each capability.
 
@@ -65,18 +179,28 @@ def define_capability_variables(m: linopy.Model, d: PlanData, fixed: Fixed | Non
     :math:`z_{l,p,t} \in \{0,1\}` where a start is allowed,
     :math:`u_{l,p,t} \in [0,1]` (1 for existing capabilities).
     """
-    producing = d.producing & d.capable
-    reach = _reach(d)
-    active = producing & (reach > 0)
+    ix = _ix(d)
+    coords = [ix["line"], ix["product"], ix["period"], ix["region"]]
+    producing = (d.producing & d.capable).transpose("line", "product", "period").to_numpy()
+    reach = _np(_reach(d), "product", "period", "region")[None]
+    active = producing[..., None] & (reach > 0)
     loose = 1.0 + 1e-6 if fixed else 1.0  # see build_model: duals land on Line-hours
-    upper = xr.where(active, np.minimum(d.umax * loose, reach), 0.0)
+    umax = _np(d.umax, "line", "product", "period")[..., None]
     if d.settings.formulation == "textbook":
-        upper = xr.where(active, np.inf, 0.0)
-    m.add_variables(lower=0.0, upper=upper, mask=active, name="Capability-volume")
-    _decision(m, "Capability-start", fixed, d.allowed_start.coords, d.allowed_start, binary=True)
-    lower = d.existing.astype(float) * xr.ones_like(d.umax)
+        upper = np.where(active, np.inf, 0.0)
+    else:
+        upper = np.where(active, np.minimum(umax * loose, reach), 0.0)
     m.add_variables(
-        lower=lower, upper=xr.ones_like(d.umax), mask=producing, name="Capability-producing"
+        lower=0.0, upper=_da(upper, coords), mask=_da(active, coords), name="Capability-volume"
+    )
+    _decision(m, "Capability-start", fixed, d.allowed_start.coords, d.allowed_start, binary=True)
+    lpt = [ix["line"], ix["product"], ix["period"]]
+    lower = np.broadcast_to(_np(d.existing, "line", "product")[..., None], producing.shape)
+    m.add_variables(
+        lower=_da(lower.astype(float), lpt),
+        upper=_da(np.ones(producing.shape), lpt),
+        mask=_da(producing, lpt),
+        name="Capability-producing",
     )
 
 
@@ -99,16 +223,39 @@ def define_contract_variables(m: linopy.Model, d: PlanData, fixed: Fixed | None 
     r"""Contract volume :math:`y_{c,r,t}`, exit :math:`e_{c,t}`, state :math:`w_{c,t}`, shortfall :math:`s_{c,f}`."""
     if d.contracts.empty:
         return
-    region = d.demand.indexes["region"]
-    window = d.window.expand_dims(region=region).transpose("contract", "region", "period")
-    upper = (d.ccap * xr.ones_like(window, dtype=float)).where(window, 0.0)
-    m.add_variables(lower=0.0, upper=upper, mask=window, name="Contract-volume")
+    ix = _ix(d)
+    coords = [ix["contract"], ix["period"], ix["region"]]
+    window = np.broadcast_to(d.window.to_numpy()[..., None], tuple(len(c) for c in coords))
+    upper = np.where(window, d.ccap.to_numpy()[..., None], 0.0)
+    m.add_variables(
+        lower=0.0, upper=_da(upper, coords), mask=_da(window, coords), name="Contract-volume"
+    )
     _decision(m, "Contract-exit", fixed, d.exit_allowed.coords, d.exit_allowed, binary=True)
     m.add_variables(
         lower=0.0, upper=1.0, coords=d.window.coords, mask=d.window, name="Contract-active"
     )
-    has_min = (d.cmin * d.window).groupby(d.fy).sum() > 0
-    m.add_variables(lower=0.0, coords=has_min.coords, mask=has_min, name="Contract-shortfall")
+    m.add_variables(
+        lower=0.0, coords=d.top_cost.coords, mask=_has_minimum(d), name="Contract-shortfall"
+    )
+
+
+def _has_minimum(d: PlanData) -> xr.DataArray:
+    """``[contract, fy]``: a take-or-pay minimum applies in the fiscal year."""
+    months = _fy_months(d)
+    per = np.pad(d.cmin.to_numpy() * d.window.to_numpy(), [(0, 0), (0, 1)])
+    return _da(per[:, months].sum(axis=-1) > 0, [_ix(d)["contract"], _ix(d)["fy"]])
+
+
+def _fy_months(d: PlanData) -> np.ndarray:
+    """``[fy, k]`` month indices of each fiscal year, padded with ``T`` (one past the end)."""
+    fy = d.fy.to_numpy()
+    years = _ix(d)["fy"]
+    groups = [np.flatnonzero(fy == y) for y in years]
+    width = max((len(g) for g in groups), default=0)
+    out = np.full((len(years), width), len(fy), dtype=int)
+    for n, g in enumerate(groups):  # over fiscal years, not periods
+        out[n, : len(g)] = g
+    return out
 
 
 def define_product_variables(m: linopy.Model, d: PlanData) -> None:
@@ -119,8 +266,24 @@ def define_product_variables(m: linopy.Model, d: PlanData) -> None:
         m.add_variables(lower=0.0, upper=d.demand, mask=d.demand > 0, name="Product-lost")
 
 
-def _var(m: linopy.Model, name: str) -> linopy.Variable | None:
-    return m.variables[name] if name in m.variables else None  # noqa: SIM401
+def _contracts_of_product(d: PlanData) -> np.ndarray:
+    """``[product, k]``: index of the k-th contract of each product, -1 padded."""
+    of = d.of_product.to_numpy()  # [contract, product]
+    lists = [np.flatnonzero(of[:, j] > 0) for j in range(of.shape[1])]
+    width = max((len(v) for v in lists), default=0)
+    out = np.full((of.shape[1], max(width, 1)), -1, dtype=int)
+    for j, v in enumerate(lists):  # over products, not periods
+        out[j, : len(v)] = v
+    return out
+
+
+def _contract_supply(m: linopy.Model, d: PlanData) -> np.ndarray | None:
+    """``[product, period, region, k]``: labels of the contract volumes serving each product."""
+    y = _optional(m, "Contract-volume")  # [contract, period, region]
+    if y is None:
+        return None
+    g = _gather(y, _contracts_of_product(d), axis=0)  # [product, k, period, region]
+    return np.moveaxis(g, 1, -1)
 
 
 def define_balance_constraints(m: linopy.Model, d: PlanData, elastic: bool = False) -> None:
@@ -128,21 +291,27 @@ def define_balance_constraints(m: linopy.Model, d: PlanData, elastic: bool = Fal
 
     .. math:: \sum_l x_{l,p,r,t} + \sum_{c \to p} y_{c,r,t} + s_{p,r,t-1} - s_{p,r,t} + l_{p,r,t} = D_{p,r,t}
     """
-    supply = m.variables["Capability-volume"].fillna(0).sum("line")
-    y = _var(m, "Contract-volume")
+    ix = _ix(d)
+    coords = [ix["product"], ix["period"], ix["region"]]
+    x = _labels(m, "Capability-volume")
+    parts: list[Part] = [(1.0, np.moveaxis(x, 0, -1))]
+    y = _contract_supply(m, d)
     if y is not None:
-        supply = supply + (y.fillna(0) * d.of_product).sum("contract")
-    s = _var(m, "Product-stock")
-    if s is not None:
-        supply = supply + s.shift(period=1).fillna(0) - s.fillna(0)
-    lost = _var(m, "Product-lost")
+        parts.append((1.0, y))
+    for name, sign, lag in (("Product-stock", 1.0, 1), ("Product-stock", -1.0, 0)):
+        s = _optional(m, name)  # [product, region, period]
+        if s is not None:
+            parts.append((sign, np.moveaxis(_lag(s, lag), 1, -1)))
+    lost = _optional(m, "Product-lost")
     if lost is not None:
-        supply = supply + lost.fillna(0)
+        parts.append((1.0, np.moveaxis(lost, 1, -1)))
     if elastic:
-        supply = supply + m.add_variables(
+        m.add_variables(
             lower=0.0, coords=d.demand.coords, mask=d.demand > 0, name="Slack-Product-balance"
-        ).fillna(0)
-    m.add_constraints(supply == d.demand, name="Product-balance")
+        )
+        parts.append((1.0, np.moveaxis(_labels(m, "Slack-Product-balance"), 1, -1)))
+    rhs = _np(d.demand, "product", "period", "region")
+    _constrain(m, "Product-balance", coords, parts, "=", rhs)
 
 
 def define_line_constraints(m: linopy.Model, d: PlanData, elastic: bool = False) -> None:
@@ -154,18 +323,25 @@ def define_line_constraints(m: linopy.Model, d: PlanData, elastic: bool = False)
     """
     if d.lines.empty:
         return
-    x = m.variables["Capability-volume"].fillna(0).sum("region")
-    speed = d.speed.where(d.speed > 0, 1.0)
-    n = m.variables["Line-shifts"].fillna(0)
-    lhs = (x / speed).sum("product") - d.hours * n
+    ix = _ix(d)
+    coords = [ix["line"], ix["period"]]
+    x = _labels(m, "Capability-volume")  # [line, product, period, region]
+    n = _labels(m, "Line-shifts")  # [line, period]
+    L, P, T, R = x.shape
+    speed = _np(d.speed, "line", "product", "period")
+    per_hour = 1.0 / np.where(speed > 0, speed, 1.0)
+    xs = np.moveaxis(x, 1, 2).reshape(L, T, P * R)
+    coef = np.broadcast_to(np.moveaxis(per_hour, 1, 2)[..., None], (L, T, P, R)).reshape(L, T, -1)
+    parts: list[Part] = [(coef, xs), (-_np(d.hours, "line", "period"), n)]
     if elastic:
-        lhs = lhs - m.add_variables(
-            lower=0.0, coords=d.hours.coords, name="Slack-Line-hours"
-        ).fillna(0)
-    m.add_constraints(lhs <= -d.other_hours, name="Line-hours")
-    hold = ~d.shift_free
+        m.add_variables(lower=0.0, coords=d.hours.coords, name="Slack-Line-hours")
+        parts.append((-1.0, _labels(m, "Slack-Line-hours")))
+    rhs = -_np(d.other_hours, "line", "period")
+    _constrain(m, "Line-hours", coords, parts, "<=", rhs)
+    hold = ~_np(d.shift_free, "line", "period")
     if bool(hold.any()):
-        m.add_constraints(n - n.shift(period=1).fillna(0) == 0, name="Line-shift_step", mask=hold)
+        parts = [(1.0, n), (-1.0, _lag(n, 1))]
+        _constrain(m, "Line-shift_step", coords, parts, "=", 0.0, hold)
 
 
 def define_capability_constraints(m: linopy.Model, d: PlanData, slack: float = 0.0) -> None:
@@ -180,35 +356,43 @@ def define_capability_constraints(m: linopy.Model, d: PlanData, slack: float = 0
     with :math:`g_{l,p,k} = 1 - f_{l,p}(k+1)` the ramp-up shortfall in the
     :math:`(k+1)`-th month of production.
     """
-    x = m.variables["Capability-volume"].fillna(0)
-    zv = m.variables["Capability-start"]
-    z = zv.fillna(0)
-    u = m.variables["Capability-producing"].fillna(0)
-    new = d.capable & ~d.existing & d.producing
+    ix = _ix(d)
+    lpt = [ix["line"], ix["product"], ix["period"]]
+    x = _labels(m, "Capability-volume")  # [line, product, period, region]
+    z = _labels(m, "Capability-start")  # [line, product, period]
+    u = _labels(m, "Capability-producing")
+    capable = _np(d.capable, "line", "product")[..., None]
+    existing = _np(d.existing, "line", "product")[..., None]
+    producing = _np(d.producing, "line", "product", "period")
+    new = capable & ~existing & producing
     if bool(new.any()):
-        m.add_constraints(
-            u - u.shift(period=1).fillna(0) - z == 0, name="Capability-state", mask=new
-        )
-    frac = u
-    for k in range(d.ramp_gap.sizes["lag"]):  # over ramp lags, not periods
-        g = d.ramp_gap.isel(lag=k, drop=True)
-        if bool((g > 0).any()):
-            frac = frac - g * z.shift(period=k).fillna(0)
-    active = d.producing & d.capable
-    umax = d.umax * (1.0 + slack)
+        parts: list[Part] = [(1.0, u), (-1.0, _lag(u, 1)), (-1.0, z)]
+        _constrain(m, "Capability-state", lpt, parts, "=", 0.0, new)
+    active = producing & capable
+    umax = _np(d.umax, "line", "product", "period") * (1.0 + slack)
     if d.settings.formulation == "textbook":  # an arbitrary big-M, no demand bound
-        umax = xr.full_like(d.umax, TEXTBOOK_BIG_M)
-    m.add_constraints(x.sum("region") - umax * frac <= 0, name="Capability-ramp", mask=active)
+        umax = np.full_like(umax, TEXTBOOK_BIG_M)
+    gap = _np(d.ramp_gap, "line", "product", "lag")
+    lags = [k for k in range(gap.shape[-1]) if bool((gap[..., k] > 0).any())]
+    parts = [(1.0, x), (-umax, u)]
+    if lags:  # over ramp lags, not periods
+        zl = np.stack([_lag(z, k) for k in lags], axis=-1)
+        parts.append((umax[..., None] * gap[:, :, None, lags], zl))
+    _constrain(m, "Capability-ramp", lpt, parts, "<=", 0.0, active)
     if d.settings.formulation != "textbook":
-        m.add_constraints(
-            x - _reach(d) * u <= 0,
-            name="Capability-demand",
-            mask=active & (_reach(d) > 0),
-        )
-    for line, product, month in d.forced_start:
-        m.add_constraints(
-            zv.loc[line, product, month] == 1, name=f"Capability-forced-{line}-{product}"
-        )
+        coords = [*lpt, ix["region"]]
+        reach = _np(_reach(d), "product", "period", "region")[None]
+        mask = active[..., None] & (reach > 0)
+        uu = np.broadcast_to(u[..., None], x.shape)
+        parts = [(1.0, x), (-np.broadcast_to(reach, x.shape), uu)]
+        _constrain(m, "Capability-demand", coords, parts, "<=", 0.0, mask)
+    if d.forced_start:
+        forced = np.zeros(z.shape, dtype=bool)
+        for line, product, month in d.forced_start:  # the option's one start
+            forced[ix["line"].get_loc(line), ix["product"].get_loc(product)] |= (
+                ix["period"] == month
+            )
+        _constrain(m, "Capability-forced", lpt, [(1.0, z)], "=", 1.0, forced)
 
 
 def define_contract_constraints(m: linopy.Model, d: PlanData, elastic: bool = False) -> None:
@@ -223,28 +407,39 @@ def define_contract_constraints(m: linopy.Model, d: PlanData, elastic: bool = Fa
     """
     if d.contracts.empty:
         return
-    y = m.variables["Contract-volume"].fillna(0)
-    w = m.variables["Contract-active"].fillna(0)
-    e = m.variables["Contract-exit"].fillna(0)
-    m.add_constraints(
-        w - w.shift(period=1).fillna(0) + e == d.first, name="Contract-state", mask=d.window
-    )
-    ysum = y.sum("region")
-    m.add_constraints(ysum - d.ccap * w <= 0, name="Contract-capacity", mask=d.window)
-    sf = _var(m, "Contract-shortfall")
-    if sf is not None:
-        gap = (d.cmin * w - ysum).groupby(d.fy).sum()
-        has_min = (d.cmin * d.window).groupby(d.fy).sum() > 0
-        m.add_constraints(sf.fillna(0) - gap >= 0, name="Contract-minimum", mask=has_min)
-    capped = d.contract_cap_share < 1
+    ix = _ix(d)
+    ct = [ix["contract"], ix["period"]]
+    y = _labels(m, "Contract-volume")  # [contract, period, region]
+    w = _labels(m, "Contract-active")  # [contract, period]
+    e = _labels(m, "Contract-exit")
+    s = _labels(m, "Contract-shortfall")  # [contract, fy]
+    window = d.window.to_numpy()
+    parts: list[Part] = [(1.0, w), (-1.0, _lag(w, 1)), (1.0, e)]
+    _constrain(m, "Contract-state", ct, parts, "=", d.first.to_numpy(), window)
+    parts = [(1.0, y), (-d.ccap.to_numpy(), w)]
+    _constrain(m, "Contract-capacity", ct, parts, "<=", 0.0, window)
+    has_min = _has_minimum(d)
+    if bool(has_min.any()):
+        months = _fy_months(d)  # [fy, k], T = padding
+        cf = [ix["contract"], ix["fy"]]
+        cmin = np.pad(d.cmin.to_numpy(), [(0, 0), (0, 1)])[:, months]  # [contract, fy, k]
+        wf = _gather(w, np.where(months < w.shape[1], months, -1), axis=1)
+        yf = _gather(y, np.where(months < w.shape[1], months, -1), axis=1)  # [c, fy, k, r]
+        yf = yf.reshape(*yf.shape[:2], -1)
+        parts = [(1.0, s), (-cmin, wf), (1.0, yf)]
+        _constrain(m, "Contract-minimum", cf, parts, ">=", 0.0, has_min.to_numpy())
+    share = _np(d.contract_cap_share, "product", "period")
+    capped = share < 1
     if bool(capped.any()):
-        lhs = (ysum * d.of_product).sum("contract")
+        pt = [ix["product"], ix["period"]]
+        ys = _contract_supply(m, d)  # [product, period, region, k]
+        assert ys is not None
+        parts = [(1.0, ys.reshape(*ys.shape[:2], -1))]
         if elastic:
-            lhs = lhs - m.add_variables(
-                lower=0.0, coords=capped.coords, mask=capped, name="Slack-Contract-share"
-            ).fillna(0)
-        rhs = d.contract_cap_share * d.demand.sum("region")
-        m.add_constraints(lhs <= rhs, name="Contract-share", mask=capped)
+            m.add_variables(lower=0.0, coords=pt, mask=_da(capped, pt), name="Slack-Contract-share")
+            parts.append((-1.0, _labels(m, "Slack-Contract-share")))
+        rhs = share * _np(d.demand.sum("region"), "product", "period")
+        _constrain(m, "Contract-share", pt, parts, "<=", rhs, capped)
 
 
 def define_objective(m: linopy.Model, d: PlanData) -> None:
@@ -257,18 +452,28 @@ def define_objective(m: linopy.Model, d: PlanData) -> None:
     """
     w = period_weights(d)
     wf = fy_weights(d)
-    coefs: dict[str, xr.DataArray] = {}
+    coefs: dict[str, xr.DataArray] = {"Capability-start": capex_weights(d)}
     for term in objective_terms(d):  # one coefficient array per variable
         if term.var not in m.variables:
             continue
         weight = wf if "fy" in m.variables[term.var].dims else w
         weighted = term.coef * weight
         coefs[term.var] = coefs[term.var] + weighted if term.var in coefs else weighted
-    z = m.variables["Capability-start"]
-    expr: linopy.LinearExpression = (z.fillna(0) * capex_weights(d)).sum()
+    parts: list[Part] = []
     for name, coef in coefs.items():
-        expr = expr + (m.variables[name].fillna(0) * coef).sum()
-    m.add_objective(expr, sense="max")
+        labels = m.variables[name].labels
+        values = coef.broadcast_like(labels).transpose(*labels.dims).to_numpy()
+        parts.append((values.reshape(-1), labels.to_numpy().reshape(-1)))
+    m.add_objective(_flat(m, parts), sense="max")
+
+
+def _flat(m: linopy.Model, parts: list[Part]) -> linopy.LinearExpression:
+    """A scalar expression: the sum of every ``coefficient * variable`` in ``parts``."""
+    coefs = np.concatenate([np.broadcast_to(np.asarray(c, float), v.shape) for c, v in parts])
+    labs = np.concatenate([v for _, v in parts])
+    keep = labs >= 0
+    data = xr.Dataset({"coeffs": (TERM_DIM, coefs[keep]), "vars": (TERM_DIM, labs[keep])})
+    return linopy.LinearExpression(data, m)
 
 
 def objective_constant(d: PlanData) -> float:
@@ -291,13 +496,13 @@ def objective_constant(d: PlanData) -> float:
 
 def define_elastic_objective(m: linopy.Model) -> None:
     """Minimise the total slack (phase one of the infeasibility explanation)."""
-    expr = None
-    for name in m.variables:
-        if name.startswith("Slack-"):
-            part = m.variables[name].sum()
-            expr = part if expr is None else expr + part
-    if expr is not None:
-        m.add_objective(expr, sense="min", overwrite=True)
+    parts: list[Part] = [
+        (1.0, m.variables[name].labels.to_numpy().reshape(-1))
+        for name in m.variables
+        if name.startswith("Slack-")
+    ]
+    if parts:
+        m.add_objective(_flat(m, parts), sense="min", overwrite=True)
 
 
 def build_model(d: PlanData, elastic: bool = False, fixed: Fixed | None = None) -> linopy.Model:

@@ -11,11 +11,12 @@ import pandas as pd
 from insource.case import Case
 from insource.errors import InsourceError
 from insource.finance import irr, payback_months
-from insource.plan._data import PlanSettings, plan_data, select_option
+from insource.plan._data import PlanData, PlanSettings, plan_data, select_option
 from insource.plan._infeasible import InfeasiblePlan, explain_infeasibility
 from insource.plan._model import build_model, objective_constant
 from insource.plan._results import PlanResult, capacity_duals, collect_results
 from insource.plan._solve import solve_model
+from insource.plan._start import WARM_START_INTEGERS, status_quo_start
 
 __all__ = ["Comparison", "compare", "plan"]
 
@@ -30,11 +31,14 @@ def plan(
     gap: float | None = None,
     duals: bool = True,
     demand: pd.DataFrame | None = None,
+    base: PlanData | None = None,
 ) -> PlanResult:
     """Find the NPV-maximising plan of one option (``None``: free optimisation).
 
     Pipeline: data -> model -> solve -> (explain if infeasible) -> results ->
-    LP with the integer decisions fixed -> capacity duals.
+    LP with the integer decisions fixed -> capacity duals. ``demand`` and
+    ``base`` (the planning data of another option of the case) let
+    :func:`compare` share the work that every option repeats.
 
     Raises
     ------
@@ -46,12 +50,14 @@ def plan(
     """
     settings = settings or PlanSettings()
     row = select_option(case, option)
-    d = plan_data(case, row, settings, demand)
+    d = plan_data(case, row, settings, demand, base)
     m = build_model(d)
-    outcome = solve_model(m, time_limit=time_limit, gap=gap)
+    large = m.binaries.nvars + m.integers.nvars >= WARM_START_INTEGERS
+    start = status_quo_start(d) if large else None
+    outcome = solve_model(m, time_limit=time_limit, gap=gap, start=start)
     name = str(row.get("id"))
     if outcome.status == "infeasible":
-        raise InfeasiblePlan(name, explain_infeasibility(d))
+        raise InfeasiblePlan(name, explain_infeasibility(d, m))
     if outcome.status == "no_solution":
         raise InsourceError(
             f"option {name!r}: no feasible plan found within the time limit of {time_limit} s",
@@ -195,13 +201,14 @@ def compare(
     results: dict[str, PlanResult] = {}
     failed: dict[str, str] = {}
     demand = case.demand()  # once for every option
+    base: PlanData | None = None  # option-independent arrays, shared where no overrides
     for name in opts["id"]:
         if progress is not None:
             progress(str(name))
         try:
-            results[str(name)] = plan(
-                case, str(name), settings, time_limit, gap, duals=False, demand=demand
-            )
+            r = plan(case, str(name), settings, time_limit, gap, False, demand, base)
+            results[str(name)] = r
+            base = r.data if r.data is not None and r.data.case is case else base
         except InfeasiblePlan as exc:
             failed[str(name)] = "; ".join(str(p) for p in exc.problems)
     if baseline not in results:

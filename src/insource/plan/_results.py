@@ -122,13 +122,18 @@ def collect_results(
     """Turn a solved model into tidy tables and evaluate its NPV with insource.finance."""
     fin = d.case.finance
     sol = {name: m.variables[name].solution.fillna(0.0) for name in m.variables}
+    index: dict[str, pd.DataFrame] = {}  # each variable's coordinates, labelled once
     pieces = []
     for term in objective_terms(d):
         if term.var not in sol:
             continue
-        amount = (sol[term.var] * term.coef).rename("amount")
-        f = _label(d, term.var, _frame(amount, "amount"))
-        f["item"] = term.item
+        x = sol[term.var]
+        if term.var not in index:
+            rows = pd.MultiIndex.from_product([x.indexes[k] for k in x.dims], names=list(x.dims))
+            index[term.var] = _label(d, term.var, rows.to_frame(index=False))
+        amount = (x * term.coef).transpose(*x.dims).to_numpy().reshape(-1)
+        keep = np.abs(amount) > 1e-12
+        f = index[term.var][keep].assign(amount=amount[keep], item=term.item)
         pieces.append(f)
     # revenue of all demand (the decision part is the lost-sales term above)
     rev = _frame(d.price * d.demand.sum("region"), "amount")
@@ -156,9 +161,14 @@ def collect_results(
         cap["item"] = "capex"
         pieces.append(_label(d, "Capability-start", cap))
         sched = depreciation_schedule(T, t, years) * starts["amount"].to_numpy()[:, None]
-        dep = pd.DataFrame(-sched, columns=list(d.labels))
-        dep[["line", "product"]] = starts[["line", "product"]].to_numpy()
-        dep = dep.melt(id_vars=["line", "product"], var_name="period", value_name="amount")
+        dep = pd.DataFrame(
+            {
+                "line": np.repeat(starts["line"].to_numpy(), T),
+                "product": np.repeat(starts["product"].to_numpy(), T),
+                "period": np.tile(d.labels.to_numpy(), len(starts)),
+                "amount": -sched.reshape(-1),
+            }
+        )
         dep["item"] = "depreciation"
         pieces.append(_label(d, "Capability-start", dep))
     if not d.dev_cost.empty:

@@ -6,13 +6,17 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import linopy
+import numpy as np
+from linopy.solvers import Solver
 
 __all__ = ["SolveOutcome", "solve_model"]
+
+Start = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,55 @@ def _quiet() -> Iterator[None]:
         os.close(saved)
 
 
+def _start_entries(m: linopy.Model, start: Start) -> tuple[np.ndarray, np.ndarray]:
+    """HiGHS column indices and values of a (partial) start, from values by variable name.
+
+    linopy passes the model's active variables to HiGHS in label order
+    (``m.variables.label_index.vlabels``), so column ``j`` is label ``vlabels[j]``.
+    """
+    vlabels = np.asarray(m.variables.label_index.vlabels)
+    column = np.full(int(vlabels.max()) + 1 if len(vlabels) else 0, -1, dtype=np.int64)
+    column[vlabels] = np.arange(len(vlabels))
+    idx, val = [], []
+    for name, values in start.items():
+        labels = m.variables[name].labels.to_numpy().reshape(-1)
+        v = np.broadcast_to(np.asarray(values, dtype=float), m.variables[name].shape).reshape(-1)
+        ok = labels >= 0
+        idx.append(column[labels[ok]])
+        val.append(v[ok])
+    i = np.concatenate(idx) if idx else np.zeros(0, dtype=np.int64)
+    x = np.concatenate(val) if val else np.zeros(0)
+    keep = i >= 0
+    return i[keep].astype(np.int32), x[keep]
+
+
+def _relaxation(m: linopy.Model, h: Any) -> Callable[[str], np.ndarray | None]:
+    """Solve the LP relaxation on ``h``; return the value of a variable by name."""
+    h.setOptionValue("solve_relaxation", True)
+    h.run()
+    col = np.asarray(h.getSolution().col_value, dtype=float)
+    vlabels = np.asarray(m.variables.label_index.vlabels)
+    by_label = np.full(int(vlabels.max()) + 1 if len(vlabels) else 0, np.nan)
+    if len(col) == len(vlabels):
+        by_label[vlabels] = col
+
+    def value(name: str) -> np.ndarray | None:
+        if name not in m.variables:
+            return None
+        labels = m.variables[name].labels.to_numpy()
+        return np.where(labels >= 0, by_label[np.maximum(labels, 0)], np.nan)
+
+    return value
+
+
 def solve_model(
     m: linopy.Model,
     time_limit: float | None = None,
     gap: float | None = None,
     threads: int | None = None,
+    start: Start | None = None,
+    rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> SolveOutcome:
     """Solve ``m`` with HiGHS and classify the outcome.
 
@@ -75,9 +123,21 @@ def solve_model(
         Relative MIP gap at which to stop (HiGHS default 1e-4 when ``None``).
     threads
         Threads HiGHS may use.
+    start
+        A MIP start: values by variable name (arrays shaped like the
+        variable; typically the integer decisions only, which HiGHS completes
+        by solving the LP over the rest). Handed to HiGHS with
+        ``Highs.setSolution`` on the model linopy builds.
+    rounded_start
+        Build the start from the LP relaxation instead: HiGHS first solves the
+        relaxation (``solve_relaxation``, within the time limit), this
+        function turns its values (by variable name) into a start, then HiGHS
+        solves the MIP from it in the time left (see :mod:`._start`).
+    options
+        Further HiGHS options (e.g. ``mip_max_improving_sols``).
 
     """
-    options: dict[str, Any] = {"output_flag": False, "log_to_console": False}
+    options = {"output_flag": False, "log_to_console": False, **(options or {})}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     if gap is not None:
@@ -85,13 +145,29 @@ def solve_model(
     if threads is not None:
         options["threads"] = int(threads)
     t0 = time.perf_counter()
+    mip = bool(m.binaries.nvars or m.integers.nvars)
     with _quiet():
-        _, termination = m.solve(solver_name="highs", io_api="direct", progress=False, **options)
+        # linopy's Model.solve() in its steps, with a hook between building the
+        # HiGHS model and running it (linopy's own warm start is file based)
+        solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
+        h = solver.solver_model
+        if rounded_start is not None:
+            start = rounded_start(_relaxation(m, h))
+            h.setOptionValue("solve_relaxation", False)
+            if time_limit is not None:
+                left = max(float(time_limit) - (time.perf_counter() - t0), 1.0)
+                h.setOptionValue("time_limit", left)
+        if start:
+            idx, val = _start_entries(m, start)
+            h.setSolution(len(idx), idx, val)
+        result = solver.solve()
+        if mip and result.solution is not None:
+            result.solution.dual = np.zeros(0)  # a MIP has no duals: do not assign them
+        _, termination = m.assign_result(result, solver)
     seconds = time.perf_counter() - t0
     h = m.solver_model
     info = h.getInfo() if h is not None else None
     has_plan = info is not None and int(info.primal_solution_status) == 2
-    mip = bool(m.binaries.nvars or m.integers.nvars) if hasattr(m, "binaries") else True
     rel_gap = float(info.mip_gap) if (info is not None and mip) else 0.0
     if termination == "optimal":
         status = "optimal"

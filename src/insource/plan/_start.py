@@ -1,0 +1,126 @@
+"""MIP starts for large models: the status quo, or the LP relaxation rounded.
+
+:func:`status_quo_start` is what ``plan`` uses: no new start of production
+(except the option's forced one), no contract exit, and on each line the
+fewest shifts that carry its other load, held over the shift calendar.
+HiGHS completes it by solving the LP over the continuous decisions with these
+integers fixed; with lost sales allowed it is always feasible, so HiGHS holds
+a plan from the first second and every later plan improves on the status
+quo. It costs nothing to build.
+
+:func:`round_relaxation` (``solve_model(rounded_start=...)``) is the
+alternative measured in ``benchmarks/RESULTS.md``:
+
+the start is built in three steps on the HiGHS model linopy built:
+solve the LP relaxation, round its integer decisions by the rule below, and
+hand them to HiGHS as a (partial) solution, which HiGHS completes by solving
+the LP over the continuous decisions with the integers fixed. With lost sales
+allowed every rounded start is feasible (unmet demand is bought out at its
+lost contribution); when it is not, HiGHS discards it.
+
+Rounding rule (relaxation-induced rounding, e.g. Berthold 2014, *Heuristic
+algorithms in global MINLP solvers*, ch. 3): a capability starts in the first
+month where its cumulative fractional start reaches one half (at most one
+start, as the model allows); a contract exits likewise; shifts are rounded up
+(so the LP's line hours still fit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+
+from insource.plan._data import PlanData
+
+__all__ = ["WARM_START_INTEGERS", "relaxation_start", "round_relaxation", "status_quo_start"]
+
+#: Models with at least this many integer decisions get the start (below it
+#: HiGHS solves them quickly and the extra LP would only cost time).
+WARM_START_INTEGERS = 1000
+
+
+def _first_half(values: np.ndarray) -> np.ndarray:
+    """1 in the first month (last axis) where the cumulative value reaches 0.5, else 0."""
+    cum = np.cumsum(np.nan_to_num(values), axis=-1)
+    hit = cum >= 0.5 - 1e-9
+    out = np.zeros_like(cum)
+    any_hit = hit.any(axis=-1)
+    first = hit.argmax(axis=-1)
+    ix = np.nonzero(any_hit)
+    out[(*ix, first[ix])] = 1.0
+    return out
+
+
+def round_relaxation(
+    value: Callable[[str], np.ndarray | None], low: np.ndarray, high: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Integer decisions rounded from the LP relaxation.
+
+    Parameters
+    ----------
+    value
+        LP value of a variable by name, shaped like the variable (NaN where
+        masked), ``None`` when the model has no such variable.
+    low, high
+        Fewest and most shifts of each line (``[line]``).
+
+    Returns
+    -------
+    dict
+        ``Capability-start``, ``Contract-exit`` (0/1) and ``Line-shifts``
+        values, shaped like the variables.
+
+    """
+    out: dict[str, np.ndarray] = {}
+    z = value("Capability-start")
+    if z is not None:
+        out["Capability-start"] = _first_half(z)
+    e = value("Contract-exit")
+    if e is not None:
+        out["Contract-exit"] = _first_half(e)
+    n = value("Line-shifts")
+    if n is not None:
+        up = np.ceil(np.nan_to_num(n) - 1e-6)
+        out["Line-shifts"] = np.clip(up, low[:, None], high[:, None])
+    return out
+
+
+def relaxation_start(
+    d: PlanData,
+) -> Callable[[Callable[[str], np.ndarray | None]], dict[str, np.ndarray]]:
+    """The rounding rule for the model of ``d`` (see ``solve_model(rounded_start=...)``)."""
+    return partial(round_relaxation, low=d.min_shifts.to_numpy(), high=d.max_shifts.to_numpy())
+
+
+def status_quo_start(d: PlanData) -> dict[str, np.ndarray]:
+    r"""The status quo as a MIP start (integer decisions only).
+
+    :math:`z = 0` except the option's forced start, :math:`e = 0`, and
+    :math:`n_{l,t} = \min(\overline n_l, \max(\underline n_l, \max_{t' \in b(t)}
+    \lceil O_{l,t'} / H_{l,t'} \rceil))` with :math:`b(t)` the months between
+    two shift changes around :math:`t`.
+    """
+    z = np.zeros(d.allowed_start.shape)
+    lines = d.allowed_start.indexes["line"]
+    products = d.allowed_start.indexes["product"]
+    months = d.allowed_start.indexes["period"]
+    for line, product, month in d.forced_start:  # the option's one start
+        z[lines.get_loc(line), products.get_loc(product), months.get_loc(month)] = 1.0
+    hours = d.hours.transpose("line", "period").to_numpy()
+    other = d.other_hours.transpose("line", "period").to_numpy()
+    need = np.ceil(np.divide(other, hours, out=np.zeros_like(other), where=hours > 0) - 1e-9)
+    free = d.shift_free.transpose("line", "period").to_numpy()
+    block = np.cumsum(free, axis=1)  # shifts are held within a block
+    n = np.zeros_like(need)
+    for i in range(need.shape[0]):  # over lines, not periods
+        peak = np.zeros(int(block[i].max()) + 1)
+        np.maximum.at(peak, block[i], need[i])
+        n[i] = peak[block[i]]
+    low = d.min_shifts.to_numpy()[:, None]
+    high = d.max_shifts.to_numpy()[:, None]
+    out = {"Capability-start": z, "Line-shifts": np.clip(n, low, high)}
+    if not d.contracts.empty:
+        out["Contract-exit"] = np.zeros(d.exit_allowed.shape)
+    return out

@@ -1,0 +1,79 @@
+"""Solver paths: MIP start, time limit, a plan stopped with a gap."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from insource.cli import main
+from insource.plan import PlanSettings, build_model, plan_data, select_option, solve_model
+from insource.plan._model import objective_constant
+from insource.plan._results import collect_results
+from insource.plan._start import relaxation_start, round_relaxation, status_quo_start
+from insource.plan.cli import _status_text
+
+
+def test_rounding_rule():
+    # cumulative start 0.2, 0.5 -> start in month 1; 0.4 in total -> no start
+    z = np.array([[[0.2, 0.3, 0.5], [0.1, 0.3, np.nan]]])
+    n = np.array([[0.2, 1.0, 1.5]])
+    out = round_relaxation(
+        lambda name: {"Capability-start": z, "Line-shifts": n}.get(name),
+        low=np.array([1.0]),
+        high=np.array([2.0]),
+    )
+    assert out["Capability-start"].tolist() == [[[0, 1, 0], [0, 0, 0]]]
+    assert out["Line-shifts"].tolist() == [[1, 1, 2]]
+    assert "Contract-exit" not in out
+
+
+def test_rounded_start_reaches_the_same_optimum(make_case):
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    plain = solve_model(build_model(d))
+    started = solve_model(build_model(d), rounded_start=relaxation_start(d))
+    assert started.status == plain.status == "optimal"
+    assert started.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_status_quo_start_is_the_status_quo_and_reaches_the_optimum(make_case):
+    lines = (
+        "id,site,rate,hours_per_shift,days_per_year,min_shifts,max_shifts,shift_step_months\n"
+        "lp,plant-p,10,8,240,0,2,3\nlo,plant-o,1,8,240,0,2,3\n"
+    )
+    other = "line,model,period,units_per_year,rate_factor\nlo,Old,2026-02,150,1\n"
+    case = make_case(**{"lines.csv": lines, "other_load.csv": other})
+    d = plan_data(case, select_option(case, "make"), PlanSettings())
+    start = status_quo_start(d)
+    z = start["Capability-start"]
+    assert z.sum() == 1  # only the option's forced start (April)
+    assert z[0, 0, 3] == 1
+    # 150 h of other load in February on 160 h a shift: one shift for the quarter Jan-Mar
+    assert start["Line-shifts"][0].tolist() == [1, 1, 1] + [0] * 9
+    assert not start["Contract-exit"].any()
+    plain = solve_model(build_model(d))
+    started = solve_model(build_model(d), start=start)
+    assert started.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_time_limit_before_any_plan_exits_2(make_dir, capsys):
+    assert main(["plan", str(make_dir()), "--option", "free", "--time-limit", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "no feasible plan found within the time limit" in err
+    assert "Traceback" not in err
+
+
+def test_plan_stopped_at_the_limit_is_marked_with_its_gap(make_case):
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    m = build_model(d)
+    done = solve_model(m)
+    stopped = dataclasses.replace(done, status="feasible", termination="time_limit", gap=0.02)
+    r = collect_results(m, d, stopped, objective_constant(d), "free")
+    assert r.status == "feasible"
+    assert r.gap == pytest.approx(0.02)
+    text = _status_text(r)
+    assert "NOT proven optimal" in text
+    assert "2.00%" in text
