@@ -101,7 +101,7 @@ def money_scale(values: Iterable[float], currency: str) -> tuple[float, str]:
     arr = arr[np.isfinite(arr)]
     top = float(np.max(np.abs(arr))) if arr.size else 0.0
     for div, word in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if top >= 10 * div:
+        if top >= div:
             return div, f"{word} {currency}"
     return 1.0, currency
 
