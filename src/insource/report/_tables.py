@@ -31,34 +31,19 @@ def case_checksum(case: Case) -> str:
     """SHA-256 over the case's canonical tables and metadata.
 
     Canonical form: tables in name order, columns in name order, rows in file
-    order, every value as text (floats by ``repr``, so no rounding), missing
-    as an empty field. Two cases with the same content give the same digest
-    whatever their file layout (folder or workbook).
+    order, every value as CSV text (floats at full precision, missing values
+    empty, periods as their labels). Two cases with the same content give the
+    same digest whatever their file layout (folder or workbook).
     """
     h = hashlib.sha256()
     for key in sorted(case.meta):
         h.update(f"meta\x1f{key}\x1f{case.meta[key]!s}\x1e".encode())
     for name in sorted(case.tables):
         frame = case.tables[name]
-        h.update(f"table\x1f{name}\x1e".encode())
         cols = sorted(map(str, frame.columns))
-        h.update(("\x1f".join(cols) + "\x1e").encode())
-        for row in frame[cols].itertuples(index=False, name=None):
-            h.update(("\x1f".join(_canon(v) for v in row) + "\x1e").encode())
+        h.update(f"table\x1f{name}\x1e".encode())
+        h.update(frame[cols].to_csv(index=False, lineterminator="\n", na_rep="").encode())
     return h.hexdigest()
-
-
-def _canon(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float | np.floating):
-        return "" if np.isnan(value) else repr(float(value))
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def chosen_options(comparison: Comparison) -> dict[str, str | None]:
