@@ -252,6 +252,6 @@ def test_demand_fan_draws_history_bands_median_and_scenarios() -> None:
     assert list(median.y) == pytest.approx([50.0, 50.0, 50.0])
     assert names[-1] == "case scenario: base"
     assert fig.layout.yaxis.title.text == "units/month"
-    assert "projects 50/month, below the base scenario the plan uses (90/month)" in (
-        fig.layout.title.text
+    assert fig.layout.title.text == (
+        "The sales history alone projects 50/month; the plan's base scenario assumes 90/month"
     )

@@ -260,8 +260,10 @@ def build_report(
     if best != baseline:
         kf.append(("NPV against the status quo", "+" + _short(float(row["npv_vs_baseline"]), cur)))
         pb = float(row["payback_months"])
-        if np.isfinite(pb):
-            kf.append(("payback of the difference", f"{pb:.0f} months"))
+        if pb == 0:
+            kf.append(("payback against the status quo", "ahead in every month"))
+        elif np.isfinite(pb):
+            kf.append(("payback against the status quo", f"{pb:.0f} months"))
     if risk is not None and best in set(risk.summary["option"]):
         rs = _rows(risk.summary)[best]
         if best != baseline:

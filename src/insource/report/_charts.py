@@ -820,9 +820,8 @@ def _demand_title(history: pd.DataFrame, wide: pd.DataFrame, scenarios: pd.DataF
         common = median.index.intersection(base.index)
         if len(common):
             m, b = float(median[common].mean()), float(base[common].mean())
-            word = "below" if m < b else "above"
             return (
-                f"Demand: the sales history alone projects {m:,.0f}/month, {word} the "
-                f"{pick} scenario the plan uses ({b:,.0f}/month); {last}"
+                f"The sales history alone projects {m:,.0f}/month; "
+                f"the plan's {pick} scenario assumes {b:,.0f}/month"
             )
     return f"Demand: {last}; the sampled paths' median averages {float(median.mean()):,.0f}/month"
