@@ -207,6 +207,7 @@ def test_cli_runs_risk_when_the_risk_package_has_analyse(
         assert cli._run_risk(case, cmp, 10, 0, None) is None
     monkeypatch.setattr(insource.risk, "analyse", analyse, raising=False)
     monkeypatch.setattr(cli, "compare", lambda case, progress=None: cmp)
+    monkeypatch.setattr(cli, "_model_size", lambda r: {"option": r.option})  # tested above
     out = tmp_path / "r.html"
     assert main(["report", str(TINY), "--out", str(out), "--samples", "64", "--seed", "3"]) == 0
     assert calls == [(64, 3)]
