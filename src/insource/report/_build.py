@@ -240,7 +240,8 @@ def build_report(
     baseline, best, inh = str(pick["baseline"]), str(pick["best"]), pick["insource"]
     options = [str(o) for o in comparison.summary["option"]]
     colours = option_colours(options, baseline)
-    tables = comparison_tables(case, comparison)
+    bridges = {k: r.bridge() for k, r in comparison.results.items()}
+    tables = comparison_tables(case, comparison, bridges)
     figures: dict[str, Any] = {}
     sections: list[Section] = []
     years = len(case.horizon) / 12.0
@@ -332,7 +333,7 @@ def build_report(
     sections.append(Section("Options compared", blocks))
 
     # -- unit margin ----------------------------------------------------------
-    mr = margin_rows(comparison, inh)
+    mr = margin_rows(comparison, inh, bridges)
     if len(mr) >= 1:
         fig = margin_waterfall(mr, cur, label="label")
         figures["unit_margin"] = fig
@@ -561,7 +562,7 @@ def _npv_percentiles(npv: pd.DataFrame, cur: str) -> pd.DataFrame:
     for the cumulative distribution) without one row per sample.
     """
     q = np.linspace(0.0, 1.0, 101)
-    order = list(dict.fromkeys(npv["option"].astype(str)))
+    order = [str(o) for o in pd.unique(npv["option"])]
     groups = npv.groupby(npv["option"].astype(str))["npv"]
     out = pd.DataFrame({"percentile": np.arange(101)})
     for opt in order:

@@ -86,7 +86,7 @@ def option_colours(options: Iterable[str], baseline: str | None = None) -> dict[
     """
     out: dict[str, str] = {}
     i = 0
-    for name in dict.fromkeys(map(str, options)):
+    for name in dict.fromkeys(map(str, pd.unique(pd.Series(list(options), dtype=object)))):
         if name == baseline:
             out[name] = _BASELINE
         else:
@@ -146,7 +146,7 @@ def source_colours(sources: Iterable[str], own: Iterable[str] = ()) -> dict[str,
     mine = set(map(str, own))
     out: dict[str, str] = {}
     i = j = 0
-    for s in dict.fromkeys(map(str, sources)):
+    for s in dict.fromkeys(map(str, pd.unique(pd.Series(list(sources), dtype=object)))):
         if s == "lost":
             out[s] = _LOST
         elif s in mine:
@@ -269,9 +269,7 @@ def volume_chart(
     from plotly.subplots import make_subplots
 
     panels = (
-        list(dict.fromkeys(volumes[facet].astype(str)))
-        if facet and facet in volumes.columns
-        else [""]
+        [str(o) for o in pd.unique(volumes[facet])] if facet and facet in volumes.columns else [""]
     )
     fig = make_subplots(
         rows=1,
@@ -480,7 +478,7 @@ def npv_distribution_chart(
     _require(npv, ["option", "npv"], "npv_distribution_chart")
     import plotly.graph_objects as go
 
-    options = list(dict.fromkeys(npv["option"].astype(str)))
+    options = [str(o) for o in pd.unique(npv["option"])]
     colours = dict(colours or option_colours(options, baseline))
     values = npv["npv"].to_numpy(float)
     div, unit = money_scale(values, currency)
@@ -492,8 +490,9 @@ def npv_distribution_chart(
     mids = (edges[:-1] + edges[1:]) / 2 / div
     fig = go.Figure()
     means = {}
+    by_option = {str(k): g.to_numpy(float) for k, g in npv.groupby("option", sort=False)["npv"]}
     for opt in options:
-        v = npv.loc[npv["option"].astype(str) == opt, "npv"].to_numpy(float)
+        v = by_option[opt]
         v = v[np.isfinite(v)]
         dens, _ = np.histogram(v, bins=edges, density=True)
         colour = colours.get(opt, _BASELINE)
@@ -651,7 +650,7 @@ def breakeven_chart(
     b = b[np.isfinite(b["breakeven"].astype(float)) & (b["base"].astype(float) != 0)]
     b = b.assign(change=(b["breakeven"] - b["base"]) / b["base"].abs())
     b = b.reindex(b["change"].abs().sort_values(ascending=False, kind="stable").index)
-    options = list(dict.fromkeys(b["option"].astype(str)))
+    options = [str(o) for o in pd.unique(b["option"])]
     colours = dict(colours or option_colours(options))
     fig = go.Figure()
     for opt in options:

@@ -75,7 +75,11 @@ def _own_lines(r: PlanResult) -> list[str]:
     return [str(x) for x in d.site_of_line.index]
 
 
-def margin_rows(comparison: Comparison, insource: str | None) -> pd.DataFrame:
+def margin_rows(
+    comparison: Comparison,
+    insource: str | None,
+    bridges: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Unit-margin bridge rows to compare: the contract and the in-house line, same product.
 
     The in-house row is the line of the ``insource`` option that builds the
@@ -84,8 +88,9 @@ def margin_rows(comparison: Comparison, insource: str | None) -> pd.DataFrame:
     """
     if insource is None:
         return pd.DataFrame()
+    bridges = bridges or {k: r.bridge() for k, r in comparison.results.items()}
     r = comparison.results[insource]
-    b = r.bridge()
+    b = bridges[insource]
     own = set(_own_lines(r))
     inh = b[b["source"].isin(own)].sort_values("volume", ascending=False, kind="stable")
     if inh.empty:
@@ -93,13 +98,13 @@ def margin_rows(comparison: Comparison, insource: str | None) -> pd.DataFrame:
     row = inh.iloc[[0]].assign(label=f"in-house ({inh['source'].iloc[0]})", option=insource)
     product = str(row["product"].iloc[0])
     for opt in _contract_candidates(comparison, insource):
-        cb = comparison.results[opt].bridge()
+        cb = bridges[opt]
         con = cb[(cb["product"] == product) & ~cb["source"].isin(own)]
         if len(con):
             c = con.sort_values("volume", ascending=False, kind="stable").iloc[[0]]
             c = c.assign(label=f"contract ({c['source'].iloc[0]})", option=opt)
             out = pd.concat([c, row], ignore_index=True)
-            out.attrs.update(r.bridge().attrs)
+            out.attrs.update(b.attrs)
             return out
     return row.reset_index(drop=True)
 
@@ -183,8 +188,13 @@ def plant_load(case: Case, result: PlanResult) -> tuple[str | None, pd.DataFrame
     return line, load, cap
 
 
-def comparison_tables(case: Case, comparison: Comparison) -> dict[str, pd.DataFrame]:
-    """Every option's result tables stacked with an ``option`` column (for the workbook)."""
+def comparison_tables(
+    case: Case, comparison: Comparison, bridges: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every option's result tables stacked with an ``option`` column (for the workbook).
+
+    ``bridges`` (option -> ``PlanResult.bridge()``) saves recomputing them.
+    """
     cur = str(case.finance["currency"])
     out: dict[str, pd.DataFrame] = {}
     summary = comparison.summary.copy()
@@ -247,7 +257,7 @@ def comparison_tables(case: Case, comparison: Comparison) -> dict[str, pd.DataFr
         "Monthly EBITDA, tax, capex and cash (all products and sites).",
     )
     out["unit_margin"] = stack(
-        lambda r: r.bridge(),
+        lambda r: bridges[r.option] if bridges else r.bridge(),
         "unit-margin bridge",
         f"{cur}/unit",
         "Per unit built or bought by each source: price, then each cost (negative), margin.",
