@@ -182,13 +182,15 @@ def test_tornado_bars_start_at_the_base_and_sort_by_swing() -> None:
     assert high.base == pytest.approx(2.0)
     assert list(low.x) == pytest.approx([-0.5, 2.0, -7.0])
     assert list(high.x) == pytest.approx([0.5, -3.0, 7.0])
-    assert fig.layout.title.text == "kei EV volume moves NPV most: -5.0bn JPY to 9.0bn JPY"
+    assert fig.layout.title.text == "kei EV volume moves NPV most: from -5.0bn JPY to 9.0bn JPY"
 
 
-def test_tornado_base_from_attrs() -> None:
+def test_tornado_base_and_measure_from_attrs() -> None:
     t = _tornado()
-    t.attrs["base"] = 1e9
+    t.attrs.update(base=1e9, option="make", baseline="buy")
     fig = tornado_chart(t, "JPY", top=2)
+    assert fig.layout.title.text.startswith("kei EV volume moves NPV of make - buy most")
+    assert fig.layout.xaxis.title.text == "NPV of make - buy (bn JPY); base 1.00"
     assert fig.data[0].base == pytest.approx(1.0)
     assert len(fig.data[0].y) == 2
 
@@ -255,3 +257,13 @@ def test_demand_fan_draws_history_bands_median_and_scenarios() -> None:
     assert fig.layout.title.text == (
         "The sales history alone projects 50/month; the plan's base scenario assumes 90/month"
     )
+
+
+def test_tornado_leaves_out_inputs_that_do_not_move_npv() -> None:
+    t = _tornado()
+    flat = pd.DataFrame(
+        {"input": ["x"], "label": ["flat"], "low": [1.0], "high": [2.0], "npv_low": [2e9]}
+    ).assign(npv_high=2e9, swing=0.0)
+    fig = tornado_chart(pd.concat([t, flat], ignore_index=True), "JPY", base=2e9)
+    assert "flat" not in list(fig.data[0].y)
+    assert len(fig.data[0].y) == 3

@@ -127,16 +127,17 @@ def audit_table(
     rows.append(("option status", ", ".join(f"{k}: {v}" for k, v in statuses.items())))
     if risk is not None:
         meta = dict(risk.meta)
-        rows.append(
-            (
-                "risk analysis",
-                f"{meta.get('samples', samples)} samples, seed {meta.get('seed', seed)}, "
-                f"method {meta.get('method', '?')}",
-            )
+        text = (
+            f"{meta.get('samples', samples)} samples, seed {meta.get('seed', seed)}, "
+            f"method {meta.get('method', '?')}"
         )
-        for k, v in meta.items():
-            if k not in ("samples", "seed", "method"):
-                rows.append((f"risk {k}", str(v)))
+        if "where" in meta:
+            text += f", {meta['where']}"
+            if meta.get("workers"):
+                text += f" on {meta['workers']} workers"
+        if "seconds" in meta:
+            text += f", {float(meta['seconds']):.1f} s"
+        rows.append(("risk analysis", text))
     else:
         rows.append(("risk analysis", "not run"))
     if seed is not None:
@@ -164,7 +165,7 @@ def _money_cols(frame: pd.DataFrame, cols: list[str], div: float) -> pd.DataFram
     out = frame.copy()
     for c in cols:
         if c in out:
-            out[c] = out[c].astype(float) / div
+            out[c] = out[c].astype(float) / div + 0.0  # no "-0"
     return out
 
 
@@ -413,11 +414,12 @@ def build_report(
         rblocks.append(
             Figure(fig, "Density of each option's NPV over the samples; dotted: the mean.")
         )
-        rsum = _money_cols(
-            risk.summary,
-            ["mean", "p5", "p50", "p95", "expected_regret", "var_5", "cvar_5"],
-            div,
-        )
+        money = [
+            str(c)
+            for c in risk.summary.columns
+            if pd.api.types.is_numeric_dtype(risk.summary[c]) and "prob" not in str(c)
+        ]
+        rsum = _money_cols(risk.summary, money, div)
         rblocks.append(
             Table(
                 rsum,
@@ -429,11 +431,12 @@ def build_report(
         if len(risk.tornado):
             fig = tornado_chart(risk.tornado, cur)
             figures["tornado"] = fig
+            measure = str(risk.tornado.attrs.get("measure", "NPV"))
             rblocks.append(
                 Figure(
                     fig,
-                    "Each input at its low and high value with the others at base; the "
-                    "vertical line is the NPV at base values.",
+                    f"{measure}: each input at its low and high value with the others at base; "
+                    "the vertical line is the value at base inputs.",
                 )
             )
         if len(risk.sobol):
@@ -539,7 +542,12 @@ def build_report(
                     Table(
                         show_a,
                         "Each uncertain input: value in the case, range, source and confidence "
-                        "of the figure, and the NPV it drives",
+                        "of the figure, and what it drives"
+                        + (
+                            f" (NPV at low / high: {risk.tornado.attrs['measure']})"
+                            if risk is not None and "measure" in risk.tornado.attrs
+                            else ""
+                        ),
                         {"Sobol ST": ".2f"},
                     )
                 ],
@@ -563,7 +571,7 @@ def _npv_percentiles(npv: pd.DataFrame, cur: str) -> pd.DataFrame:
     """
     q = np.linspace(0.0, 1.0, 101)
     order = [str(o) for o in pd.unique(npv["option"])]
-    groups = npv.groupby(npv["option"].astype(str))["npv"]
+    groups = npv.groupby(npv["option"].astype(str), observed=True)["npv"]
     out = pd.DataFrame({"percentile": np.arange(101)})
     for opt in order:
         out[opt] = np.quantile(groups.get_group(opt).to_numpy(float), q)

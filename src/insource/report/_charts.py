@@ -490,7 +490,10 @@ def npv_distribution_chart(
     mids = (edges[:-1] + edges[1:]) / 2 / div
     fig = go.Figure()
     means = {}
-    by_option = {str(k): g.to_numpy(float) for k, g in npv.groupby("option", sort=False)["npv"]}
+    by_option = {
+        str(k): g.to_numpy(float)
+        for k, g in npv.groupby("option", sort=False, observed=True)["npv"]
+    }
     for opt in options:
         v = by_option[opt]
         v = v[np.isfinite(v)]
@@ -541,7 +544,7 @@ def tornado_chart(
     currency: str = "",
     base: float | None = None,
     top: int = 12,
-    what: str = "NPV",
+    what: str | None = None,
     title: str | None = None,
 ) -> Any:
     """One-at-a-time sensitivity: NPV with each input at its low and high value.
@@ -558,18 +561,29 @@ def tornado_chart(
     base
         NPV at the base inputs; default ``tornado.attrs["base"]``, else the
         midpoint of the smallest swing.
+    what
+        Name of the figure that moves (default ``NPV``, or "NPV of A minus NPV
+        of B" when ``attrs`` name the ``option`` and ``baseline`` compared).
 
     """
     _require(tornado, ["input", "npv_low", "npv_high"], "tornado_chart")
     import plotly.graph_objects as go
 
+    if what is None:
+        a = tornado.attrs
+        what = (
+            f"NPV of {a['option']} - {a['baseline']}" if {"option", "baseline"} <= set(a) else "NPV"
+        )
     t = tornado.copy()
     if "swing" not in t.columns:
         t["swing"] = (t["npv_high"] - t["npv_low"]).abs()
     if "label" not in t.columns:
         t["label"] = t["input"]
     t["label"] = t["label"].fillna(t["input"]).astype(str)
-    t = t.sort_values("swing", ascending=False, kind="stable").head(top).iloc[::-1]
+    t = t.sort_values("swing", ascending=False, kind="stable")
+    if len(t):  # inputs that do not move the figure are clutter
+        t = t[t["swing"] > 1e-3 * float(t["swing"].iloc[0])] if t["swing"].iloc[0] > 0 else t
+    t = t.head(top).iloc[::-1]
     if base is None:
         base = t.attrs.get("base", tornado.attrs.get("base"))
     if base is None:
@@ -606,7 +620,7 @@ def tornado_chart(
     if title is None and len(t):
         first = t.iloc[-1]
         title = (
-            f"{first['label']} moves {what} most: {_short(float(first['npv_low']), currency)} "
+            f"{first['label']} moves {what} most: from {_short(float(first['npv_low']), currency)} "
             f"to {_short(float(first['npv_high']), currency)}"
         )
     return _layout(
@@ -685,6 +699,7 @@ def breakeven_chart(
         title,
         barmode="group",
         xaxis={"title": "change from the base value needed to break even", "tickformat": "+.0%"},
+        showlegend=True,
         yaxis={"automargin": True, "autorange": "reversed"},
         height=max(320, 80 + 30 * len(b)),
     )
@@ -725,7 +740,12 @@ def breakeven_volume_chart(
             y=s["breakeven_units_per_year"],
             name="break-even units/year",
             mode="markers",
-            marker={"symbol": "line-ew-open", "size": 44, "line": {"width": 3, "color": "#1d2733"}},
+            marker={
+                "symbol": "line-ew-open",
+                "size": 44,
+                "color": "#1d2733",
+                "line": {"width": 3, "color": "#1d2733"},
+            },
             hovertemplate="%{x}: breaks even at %{y:,.0f} units/year<extra></extra>",
         )
     )
