@@ -1,5 +1,5 @@
 # insource: two commands on a fresh machine.
-#   make demo   set up and run the main job on the built-in case
+#   make demo   set up and take the full decision on the built-in case (build/report.html)
 #   make test   set up and run the whole suite (pytest, ruff, mypy)
 # Set-up: a private uv (pinned) in .tools/, then `uv sync --frozen` from uv.lock into .venv/.
 
@@ -32,8 +32,7 @@ $(STAMP): $(UV) pyproject.toml uv.lock Makefile
 
 demo: setup
 	$(BIN)/insource validate nissan-kei-ev
-	$(BIN)/insource show nissan-kei-ev
-	$(BIN)/insource compare nissan-kei-ev
+	$(BIN)/insource report nissan-kei-ev --out build/report.html --xlsx build/results.xlsx --samples 10000
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -74,7 +74,8 @@ def _register_subcommands() -> None:
     import insource.case.cli
     import insource.demand.cli
     import insource.plan.cli
-    import insource.plant.cli  # noqa: F401
+    import insource.plant.cli
+    import insource.report.cli  # noqa: F401
 
 
 #: The module that adds each top-level command, so that a run imports only what it

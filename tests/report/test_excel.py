@@ -27,7 +27,7 @@ def test_workbook_holds_every_table_with_units_and_totals(tmp_path: Path) -> Non
     tables = _tables()
     path = write_results_workbook(tables, tmp_path / "r.xlsx", title="Results")
     wb = load_workbook(path)
-    assert wb.sheetnames[0] == "contents"
+    assert wb.sheetnames[0] == "README"
     assert len(wb.sheetnames) == 1 + len(tables)
     ws = wb["volumes"]
     assert [c.value for c in ws[1]] == ["source", "fiscal_year", "volume [units]"]
@@ -42,8 +42,11 @@ def test_workbook_holds_every_table_with_units_and_totals(tmp_path: Path) -> Non
     assert npv["C2"].value is None  # a missing IRR stays empty
     assert npv["C3"].number_format == "0.0%"
     assert npv["B2"].number_format == "#,##0"
-    contents = [r for r in wb["contents"].iter_rows(min_row=4, values_only=True)]
-    assert [r[1] for r in contents] == ["Volume by source", "NPV by option"]
+    rows = list(wb["README"].iter_rows(values_only=True))
+    head = rows.index(("sheet", "table", "unit", "rows", "what it holds"))
+    assert [r[1] for r in rows[head + 1 :]] == ["Volume by source", "NPV by option"]
+    assert [r[3] for r in rows[head + 1 :]] == [3, 2]
+    assert any("Units are in the column headers" in str(r[0]) for r in rows[:head])
 
 
 def test_write_is_atomic(tmp_path: Path, monkeypatch) -> None:

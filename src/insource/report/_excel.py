@@ -3,7 +3,7 @@
 Every tidy result table (a DataFrame whose ``attrs`` carry ``name`` and
 ``unit``, see the style guide) becomes one sheet: units in the headers, number
 formats by unit, a frozen and filterable header row, and a first sheet
-``contents`` that says what each sheet holds.
+``README`` that says how to read the workbook and what each sheet holds.
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ from insource._atomic import atomic_path
 __all__ = ["write_results_workbook"]
 
 _MAX_SHEET = 31
+_README = (
+    "Every sheet after this one is one result table: one row per record, one column per field.",
+    "Units are in the column headers in square brackets (money in the case currency).",
+    "Header rows are frozen and filterable; the tables are plain ranges, ready for a pivot "
+    "table or a chart.",
+    "The sheets, in order (click a name to go there):",
+)
 _MONEY_UNITS = ("money", "JPY", "EUR", "USD", "currency")
 
 
@@ -83,14 +90,17 @@ def write_results_workbook(
     target = Path(path)
     wb = Workbook()
     contents = wb.active
-    contents.title = "contents"
+    contents.title = "README"
     contents.append([title])
     contents["A1"].font = Font(bold=True, size=14)
+    for line in _README:
+        contents.append([line])
     contents.append([])
     contents.append(["sheet", "table", "unit", "rows", "what it holds"])
-    for c in contents[3]:
+    head = contents.max_row
+    for c in contents[head]:
         c.font = Font(bold=True)
-    used = {"contents"}
+    used = {"readme"}
     for key, frame in tables.items():
         name = _sheet_name(key, used)
         attrs = frame.attrs

@@ -25,11 +25,12 @@ main{max-width:1100px;margin:0 auto;padding:24px 32px 64px;background:#fff}
 h1{font-size:1.9em;margin:.2em 0 .1em} h2{margin-top:2em;border-bottom:2px solid #e3e6ea;padding-bottom:.2em}
 p.lead{font-size:1.15em;line-height:1.5;background:#eef4fb;border-left:4px solid #2f6db5;padding:12px 16px}
 .kf{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
-.kf div{flex:1 1 180px;border:1px solid #e3e6ea;border-radius:6px;padding:10px 14px}
+.kf>div{flex:1 1 180px;border:1px solid #e3e6ea;border-radius:6px;padding:10px 14px}
 .kf .v{font-size:1.5em;font-weight:600} .kf .l{color:#5b6673;font-size:.9em}
 table{border-collapse:collapse;margin:12px 0;font-size:.92em;width:100%}
-th,td{border-bottom:1px solid #e3e6ea;padding:4px 8px;text-align:right} th{background:#f0f2f5}
-td:first-child,th:first-child{text-align:left}
+th,td{border-bottom:1px solid #e3e6ea;padding:4px 8px;text-align:left;vertical-align:top} th{background:#f0f2f5}
+td.n,th.n{text-align:right;white-space:nowrap} td.long{font-size:.82em;color:#3b4652;min-width:240px}
+.tw{overflow-x:auto}
 caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0}
 .note{color:#5b6673;font-size:.9em}
 """
@@ -89,17 +90,30 @@ def _fmt(value: Any, spec: str | None) -> str:
 
 
 def _table(block: Table) -> str:
+    """Numbers right-aligned, text left; long text in a smaller font."""
     frame = block.frame
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in frame.columns
+    ]
+    num = ' class="n"'
+    head = "".join(
+        f"<th{num if n else ''}>{html.escape(str(c))}</th>"
+        for c, n in zip(frame.columns, numeric, strict=True)
+    )
     rows = []
     for row in frame.itertuples(index=False, name=None):
-        cells = "".join(
-            f"<td>{html.escape(_fmt(v, block.formats.get(str(c))))}</td>"
-            for c, v in zip(frame.columns, row, strict=True)
-        )
-        rows.append(f"<tr>{cells}</tr>")
+        cells = []
+        for c, v, n in zip(frame.columns, row, numeric, strict=True):
+            text = _fmt(v, block.formats.get(str(c)))
+            cls = ' class="n"' if n else ' class="long"' if len(text) > 60 else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     cap = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (
+        f'<div class="tw"><table>{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def render_html(title: str, sections: list[Section], subtitle: str = "") -> str:
