@@ -182,23 +182,26 @@ class StationSearch:
             sums[k] = (sums[k + 1] | (sums[k + 1] << t[zone[k]])) & cap
         return zone, sums
 
-    def _exact(self, done: int, zone: list[int], sums: list[int], target: int) -> list[int]:
-        """Maximal, non-dominated loads of the next station with time exactly ``target``.
+    def _enumerate(
+        self, done: int, zone: list[int], sums: list[int], lo: int, hi: int
+    ) -> list[int]:
+        """Maximal, non-dominated loads of the next station with a time in ``[lo, hi]``.
 
-        Each zone task in turn is taken or left. A task that is available and fits must
-        be taken when ``t_j <= c - target`` (it would still fit at the end: the load
-        would not be maximal). A branch ends when no subset of the zone tasks still to
-        come brings the load to ``target``. A load holding ``j`` (no follower of ``j``
-        in it) but not an available task ``i`` that dominates ``j`` and fits in its place
-        is dropped (Jackson dominance).
+        Each zone task in turn is taken or left. Leaving out an available task ``j``
+        that fits demands a final load above ``c - t_j`` (maximality). A branch ends
+        when no subset of the zone tasks still to come (``sums``) brings the load into
+        the range. Jackson dominance: a load holding ``j`` (no follower of ``j`` in it)
+        but not an available task ``i`` that dominates ``j`` and fits in its place is
+        dropped; it is tested while branching for ``j`` with no follower in the zone,
+        and at the end for the rest.
         """
         t, c, pred, fol, dom = self.t, self.c, self.pred, self.fol, self.dom
-        slack = c - target
         out: list[int] = []
         first = self.steps
         batch = self.max_batch or -1
+        min_slack = c - hi
 
-        def leaf(mask: int) -> None:
+        def leaf(mask: int, load: int) -> None:
             bits = mask
             while bits:
                 low = bits & -bits
@@ -206,7 +209,7 @@ class StationSearch:
                 bits ^= low
                 if fol[j] & mask:
                     continue
-                room = slack + t[j]
+                room = c - load + t[j]
                 base = done | (mask & ~low)
                 for i in dom[j]:
                     if t[i] <= room and not (done | mask) >> i & 1 and not pred[i] & ~base:
@@ -220,37 +223,37 @@ class StationSearch:
             inzone |= 1 << j
         domm = self.domm
 
-        def gen(i: int, mask: int, load: int, excl: int) -> None:
+        def gen(i: int, mask: int, load: int, need: int, excl: int) -> None:
             self.steps += 1
             if self.steps & 1023 == 0:
                 if time.perf_counter() > self._deadline:
                     raise _Stop
                 if self.steps - first > self.max_steps:
                     raise _Capped
-            if not (sums[i] >> (target - load)) & 1:
+            low = need - load if need > load else 0
+            if hi < need or not (sums[i] >> low) & ((1 << (hi - load - low + 1)) - 1):
                 return
-            if load == target:
-                leaf(mask)  # the rest of the zone stays out (all of it must not fit)
+            if load == hi or i == len(zone):
+                leaf(mask, load)  # the rest of the zone stays out
                 return
             j = zone[i]
             tj = t[j]
-            if not pred[j] & ~(done | mask):
-                if load + tj <= target:
+            if not pred[j] & ~(done | mask) and load + tj <= c:
+                if load + tj <= hi:
                     beaten = domm[j] & excl if not fol[j] & inzone else 0
                     while beaten:  # a left-out dominating task could take j's place
-                        low = beaten & -beaten
-                        if t[low.bit_length() - 1] <= tj + slack:
+                        bit = beaten & -beaten
+                        if t[bit.bit_length() - 1] <= tj + min_slack:
                             break
-                        beaten ^= low
+                        beaten ^= bit
                     if not beaten:
-                        gen(i + 1, mask | (1 << j), load + tj, excl)
-                if tj <= slack:
-                    return  # leaving j out would leave room for it
+                        gen(i + 1, mask | (1 << j), load + tj, need, excl)
+                need = max(need, c - tj + 1)  # leaving j out: it must not fit at the end
                 excl |= 1 << j
-            gen(i + 1, mask, load, excl)
+            gen(i + 1, mask, load, need, excl)
 
         try:
-            gen(0, 0, 0, 0)
+            gen(0, 0, 0, max(lo, 1), 0)
         except _Capped:
             self.exhaustive = False
         return out
@@ -302,7 +305,7 @@ class StationSearch:
         """Begin a new search for ``stations`` stations (the root holds no task)."""
         self.m = stations
         self.tot2, self.tot6 = sum(self.w2), sum(self.w6)
-        self.heaps: list[list[tuple[int, int, int, int, int, int, int, int]]] = [
+        self.heaps: list[list[tuple[int, int, int, int, int, int, int]]] = [
             [] for _ in range(stations + 1)
         ]
         self.seen: dict[int, int] = {0: 0}
@@ -317,19 +320,18 @@ class StationSearch:
             or any(self.must[left] for left in range(stations + 1, len(self.must)))
         )
         if not self.closed:
-            self.heaps[0].append((self.total, 0, 0, 0, self.total, 0, 0, 0))
+            self.heaps[0].append((self.total, 0, 0, 0, self.total, 0, 0))
 
     def run(self, expansions: int, deadline: float) -> str:
         """Expand up to ``expansions`` nodes; ``feasible``, ``infeasible`` or ``unknown``.
 
         Cyclic best-first search (Sewell & Jacobson 2012): one heap per level (stations
-        used); each cycle expands the best entry of every level in turn, best = least
-        remaining time (least idle so far), then the heaviest assigned tails. A node's
-        children come lazily, one exact load value at a time from ``c`` down: after a
-        batch, the node's continuation waits in the children's heap, keyed like the
-        children it will produce. A set of assigned tasks is kept once, at the fewest
-        stations it was reached with. ``exhausted`` means every entry was expanded but a
-        load enumeration was cut short, so that is no proof.
+        used); each cycle expands the best node of every level in turn, best = least
+        remaining time (least idle so far), then the heaviest tails in the last load. A
+        set of assigned tasks is kept once, at the fewest stations it was reached with.
+        ``exhausted`` means the search can no longer prove anything: a load enumeration
+        was cut short (always so for a search with ``max_batch``), and either the heaps
+        ran empty or it is an exhaustive search, which then stops.
         """
         if self.solution is not None:
             return "feasible"
@@ -349,17 +351,11 @@ class StationSearch:
                     self.closed = True
                     return "infeasible" if self.exhaustive else "exhausted"
                 self.cursor = lvl + 1 if lvl < m else 0
-                _, _, _, done, rest, s2, s6, target = heapq.heappop(heaps[lvl])
+                _, _, _, done, rest, s2, s6 = heapq.heappop(heaps[lvl])
                 count += 1
                 if count & 31 == 0 and time.perf_counter() > deadline:
-                    heapq.heappush(heaps[lvl], (0, 0, -1, done, rest, s2, s6, target))
+                    heapq.heappush(heaps[lvl], (0, 0, -1, done, rest, s2, s6))
                     return "unknown"
-                if target:  # continuation of a node one level up
-                    if seen.get(done, lvl - 1) < lvl - 1:
-                        continue
-                    if self._expand(done, lvl - 1, rest, s2, s6, target):
-                        return "feasible"
-                    continue
                 if seen.get(done, lvl) < lvl:
                     continue  # reached again with fewer stations
                 left = m - lvl
@@ -367,7 +363,7 @@ class StationSearch:
                     continue
                 if self._head_blocked(done, left):
                     continue
-                if self._expand(done, lvl, rest, s2, s6, self.c):
+                if self._expand(done, lvl, rest, s2, s6):
                     return "feasible"
         except _Stop:
             return "unknown"
@@ -395,29 +391,26 @@ class StationSearch:
                 return True
         return False
 
-    def _expand(self, done: int, lvl: int, rest: int, s2: int, s6: int, target: int) -> bool:
-        """Push the children of a node with the next non-empty load value <= ``target``."""
+    def _expand(self, done: int, lvl: int, rest: int, s2: int, s6: int) -> bool:
+        """Queue the children of a node: its loads, fullest first (True if one completes)."""
         left = self.m - lvl
         low_load = max(rest - (left - 1) * self.c, 1)
         zone, sums = self._zone(done)
         if self.max_batch is not None:
             loads = self._best_loads(done, zone, sums, low_load)
-            return self._push(done, lvl, rest, s2, s6, loads)
-        while target >= low_load:
-            if not (sums[0] >> target) & 1:
-                target -= 1
-                continue
-            masks = self._exact(done, zone, sums, target)
-            if self._push(done, lvl, rest, s2, s6, [(mask, target) for mask in masks]):
-                return True
-            target -= 1
-            if masks:
-                break
-        if target >= low_load:
-            self.count += 1
-            r = rest - target
-            heapq.heappush(self.heaps[lvl + 1], (r, 0, self.count, done, rest, s2, s6, target))
-        return False
+        else:
+            masks = self._enumerate(done, zone, sums, low_load, self.c)
+            loads = sorted(((mask, self._time(mask)) for mask in masks), key=lambda x: -x[1])
+        return self._push(done, lvl, rest, s2, s6, loads)
+
+    def _time(self, mask: int) -> int:
+        total = 0
+        t = self.t
+        while mask:
+            low = mask & -mask
+            total += t[low.bit_length() - 1]
+            mask ^= low
+        return total
 
     def _push(
         self, done: int, lvl: int, rest: int, s2: int, s6: int, loads: list[tuple[int, int]]
@@ -448,7 +441,7 @@ class StationSearch:
                 bits ^= low
             self.count += 1
             r = rest - load
-            heapq.heappush(heap, (r, -pr, self.count, new, r, s2 + d2, s6 + d6, 0))
+            heapq.heappush(heap, (r, -pr, self.count, new, r, s2 + d2, s6 + d6))
         return False
 
     def _rebuild(self, state: int) -> list[int]:
