@@ -223,7 +223,7 @@ class StationSearch:
             inzone |= 1 << j
         domm = self.domm
 
-        def gen(i: int, mask: int, load: int, need: int, excl: int) -> None:
+        def gen(i: int, mask: int, load: int, need: int, excl: int, dead: int, pot: int) -> None:
             self.steps += 1
             if self.steps & 1023 == 0:
                 if time.perf_counter() > self._deadline:
@@ -231,13 +231,18 @@ class StationSearch:
                 if self.steps - first > self.max_steps:
                     raise _Capped
             low = need - load if need > load else 0
-            if hi < need or not (sums[i] >> low) & ((1 << (hi - load - low + 1)) - 1):
+            if hi < need or load + pot < need:
+                return
+            if not (sums[i] >> low) & ((1 << (hi - load - low + 1)) - 1):
                 return
             if load == hi or i == len(zone):
                 leaf(mask, load)  # the rest of the zone stays out
                 return
             j = zone[i]
             tj = t[j]
+            if dead >> j & 1:
+                gen(i + 1, mask, load, need, excl, dead, pot)
+                return
             if not pred[j] & ~(done | mask) and load + tj <= c:
                 if load + tj <= hi:
                     beaten = domm[j] & excl if not fol[j] & inzone else 0
@@ -247,13 +252,20 @@ class StationSearch:
                             break
                         beaten ^= bit
                     if not beaten:
-                        gen(i + 1, mask | (1 << j), load + tj, need, excl)
+                        gen(i + 1, mask | (1 << j), load + tj, need, excl, dead, pot - tj)
                 need = max(need, c - tj + 1)  # leaving j out: it must not fit at the end
                 excl |= 1 << j
-            gen(i + 1, mask, load, need, excl)
+            kill = fol[j] & inzone & ~dead
+            dead |= kill | (1 << j)
+            pot -= tj
+            while kill:  # j's followers cannot join without j
+                bit = kill & -kill
+                pot -= t[bit.bit_length() - 1]
+                kill ^= bit
+            gen(i + 1, mask, load, need, excl, dead, pot)
 
         try:
-            gen(0, 0, 0, max(lo, 1), 0)
+            gen(0, 0, 0, max(lo, 1), 0, 0, sum(t[j] for j in zone))
         except _Capped:
             self.exhaustive = False
         return out
@@ -271,30 +283,51 @@ class StationSearch:
         found: list[tuple[int, int]] = []
         first = self.steps
         limit = max(200, self.max_steps // 10)
+        batch = self.max_batch or 1
+        full = [0]
 
-        def gen(i: int, mask: int, load: int, need: int) -> None:
+        inzone = 0
+        for j in zone:
+            inzone |= 1 << j
+        fol = self.fol
+
+        def gen(i: int, mask: int, load: int, need: int, dead: int, pot: int) -> None:
             self.steps += 1
             if self.steps - first > limit:
                 raise _Capped
             if self.steps & 1023 == 0 and time.perf_counter() > self._deadline:
                 raise _Stop
+            if load + pot < need:
+                return
             lo = need - load if need > load else 0
             if not (sums[i] >> lo) & ((1 << (c - load - lo + 1)) - 1):
                 return
             if i == size:
                 found.append((load, mask))
                 if load == c:
-                    raise _Capped
+                    full[0] += 1
+                    if full[0] >= batch:
+                        raise _Capped
                 return
             j = zone[i]
             tj = t[j]
+            if dead >> j & 1:
+                gen(i + 1, mask, load, need, dead, pot)
+                return
             if not pred[j] & ~(done | mask) and load + tj <= c:
-                gen(i + 1, mask | (1 << j), load + tj, need)
+                gen(i + 1, mask | (1 << j), load + tj, need, dead, pot - tj)
                 need = max(need, c - tj + 1)
-            gen(i + 1, mask, load, need)
+            kill = fol[j] & inzone & ~dead
+            dead |= kill | (1 << j)
+            pot -= tj
+            while kill:
+                bit = kill & -kill
+                pot -= t[bit.bit_length() - 1]
+                kill ^= bit
+            gen(i + 1, mask, load, need, dead, pot)
 
         with contextlib.suppress(_Capped):
-            gen(0, 0, 0, max(low, 1))
+            gen(0, 0, 0, max(low, 1), 0, sum(t[j] for j in zone))
         self.exhaustive = False
         found.sort(key=lambda x: -x[0])
         return [(mask, load) for load, mask in found[: self.max_batch]]
