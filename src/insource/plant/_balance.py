@@ -453,12 +453,12 @@ def _decide_search(
     ``searches`` pairs each search with its direction (``True`` = on the reversed
     graph): exhaustive ones (proofs) and ones that keep only the first few loads of
     each value (they find tightly packed balances sooner but prove nothing). The
-    searches take turns with an expansion budget that grows by half every round
+    searches take turns with a budget of enumeration steps that grows by half every round
     (their state survives between turns); after the first round CP-SAT's decision model
-    gets a fifth of the time left. Returns ``(verdict, solution)`` with verdict
+    gets a tenth of the time left. Returns ``(verdict, solution)`` with verdict
     ``feasible``, ``infeasible`` or ``unknown``.
     """
-    budget = 200
+    budget = 20_000
     for search, _ in searches:
         search.start(m)
     active = list(searches)
@@ -481,7 +481,7 @@ def _decide_search(
         if rounds == 1 or not active:
             left = deadline - time.perf_counter()
             if left > 0.01:
-                code, sol = cpsat(left if not active else 0.2 * left)
+                code, sol = cpsat(left if not active else 0.1 * left)
                 if code != "unknown":
                     return code, sol
         budget = budget * 3 // 2

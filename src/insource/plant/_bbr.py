@@ -355,8 +355,10 @@ class StationSearch:
         if not self.closed:
             self.heaps[0].append((self.total, 0, 0, 0, self.total, 0, 0))
 
-    def run(self, expansions: int, deadline: float) -> str:
-        """Expand up to ``expansions`` nodes; ``feasible``, ``infeasible`` or ``unknown``.
+    def run(self, steps: int, deadline: float) -> str:
+        """Search for about ``steps`` enumeration steps; returns the verdict.
+
+        The verdict is ``feasible``, ``infeasible``, ``exhausted`` or ``unknown``.
 
         Cyclic best-first search (Sewell & Jacobson 2012): one heap per level (stations
         used); each cycle expands the best node of every level in turn, best = least
@@ -373,8 +375,11 @@ class StationSearch:
         self._deadline = deadline
         m, heaps, seen = self.m, self.heaps, self.seen
         count = 0
+        stop = self.steps + steps
         try:
-            while count < expansions:
+            while self.steps < stop:
+                if self.max_batch is None and not self.exhaustive:
+                    return "exhausted"
                 lvl = self.cursor
                 for _ in range(m + 1):
                     if heaps[lvl]:
@@ -386,6 +391,7 @@ class StationSearch:
                 self.cursor = lvl + 1 if lvl < m else 0
                 _, _, _, done, rest, s2, s6 = heapq.heappop(heaps[lvl])
                 count += 1
+                self.steps += 1
                 if count & 31 == 0 and time.perf_counter() > deadline:
                     heapq.heappush(heaps[lvl], (0, 0, -1, done, rest, s2, s6))
                     return "unknown"
