@@ -73,6 +73,8 @@ SAMPLE = [
     "KILBRID_c56",
     "TONGE70_c176",
     "ARC83_c5048",
+    "WARNECKE_c58",  # lower bound 28 < m* = 29: the search proves 28 infeasible
+    "MUKHERJE_c201",  # heuristic 23 > m* = 22 = lower bound: the search finds 22
 ]
 
 
