@@ -563,9 +563,10 @@ def _salbp1_feasibility(
     """Decide with CP-SAT whether a balance with ``m`` stations exists (SALBP-1 decision).
 
     ``sum_k x[j,k] = 1``; ``sum_j t_j x[j,k] <= c``; ``s_i <= s_j`` for ``i -> j``;
-    ``x[j,k]`` only for ``E_j <= k <= L_j(m)``; and the redundant minimum load
+    ``x[j,k]`` only for ``E_j <= k <= L_j(m)``; the redundant minimum load
     ``sum_j t_j x[j,k] >= sum t - (m-1) c`` (no station can idle more than the total
-    idle time ``m c - sum t``).
+    idle time ``m c - sum t``); and ``AllDifferent(s_j : t_j > c/2)`` (two such tasks
+    never share a station, the clique behind LB2).
     """
     # 1. Data
     t, n = prep.times, graph.n
@@ -594,6 +595,10 @@ def _salbp1_feasibility(
     # 3.4 Precedence.
     for i, j in graph.precedences:
         model.add(s[i] <= s[j])
+    # 3.5 Redundant: two tasks longer than c/2 never share a station.
+    big = [j for j in range(n) if 2 * t[j] > c]
+    if len(big) > 1:
+        model.add_all_different(s[j] for j in big)
 
     # 4. Objective: none (decision problem); hint the greedy stations clipped to the windows.
     for j in range(n):
