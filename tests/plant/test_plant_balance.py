@@ -73,6 +73,8 @@ SAMPLE = [
     "KILBRID_c56",
     "TONGE70_c176",
     "ARC83_c5048",
+    "WARNECKE_c58",  # lower bound 28 < m* = 29: the search proves 28 infeasible
+    "MUKHERJE_c201",  # heuristic 23 > m* = 22 = lower bound: the search finds 22
 ]
 
 
@@ -97,3 +99,83 @@ def test_scholl_salbp2_sample(shared):
     res = salbp2(g, 7, time_limit=10)
     assert res.status == "optimal"
     assert res.cycle_time == int(row["c_star_or_bounds"])
+
+
+# --- bounds, windows and the station-oriented search ------------------------------------
+
+
+def _brute_force_stations(times, arcs, c):
+    """Fewest stations by breadth-first search over (assigned set, open station load)."""
+    n = len(times)
+    pred = [0] * n
+    for i, j in arcs:
+        pred[j] |= 1 << i
+    full = (1 << n) - 1
+    frontier = {(0, 0)}
+    stations = 1
+    seen = set(frontier)
+    while True:
+        # close nothing: add tasks to the open station while they fit
+        stack = list(frontier)
+        while stack:
+            done, load = stack.pop()
+            if done == full:
+                return stations
+            for j in range(n):
+                if not done >> j & 1 and not pred[j] & ~done and load + times[j] <= c:
+                    nxt = (done | 1 << j, load + times[j])
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+                        frontier.add(nxt)
+        frontier = {(done, 0) for done, _ in frontier}
+        seen |= frontier
+        stations += 1
+
+
+def test_line_bounds_increment_and_windows():
+    from insource.plant._bounds import line_bounds
+
+    # c = 10: task 1 (t=7) cannot share a station with anything (all others take 4+),
+    # so it counts 10: LB1 = ceil((10 + 4 + 4 + 5) / 10) = 3 instead of ceil(20/10) = 2.
+    b = line_bounds([7, 4, 4, 5], [(0, 1), (1, 2), (1, 3)], 10)
+    assert b.times == (10, 4, 4, 5)
+    assert b.parts["LB1"] == 3
+    # task 4 follows 1 and 2: E = ceil((10 + 4 + 5) / 10) = 2; task 1 leads everything
+    assert b.earliest == (1, 2, 2, 2)
+    assert b.after == (3, 2, 1, 1)
+    assert b.lower == 3
+    assert b.latest(3) == [1, 2, 3, 3]
+
+
+def test_station_search_proves_and_finds():
+    from insource.plant._bbr import StationSearch
+    from insource.plant._bounds import line_bounds
+
+    # tiny.IN2 at c = 10: 2 stations are infeasible (no closed set weighs 10), 3 suffice
+    times, arcs = [4, 3, 5, 2, 4, 2], [(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (3, 5)]
+    b = line_bounds(times, arcs, 10)
+    for direction in (arcs, [(j, i) for i, j in arcs]):
+        search = StationSearch(b.times, direction, 10, b.after if direction is arcs else b.earliest)
+        search.start(2)
+        assert search.run(10_000, float("inf")) == "infeasible"
+        search.start(3)
+        assert search.run(10_000, float("inf")) == "feasible"
+        assert search.solution is not None
+        assert max(search.solution) <= 3
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_salbp1_matches_brute_force_on_random_graphs(seed):
+    import random
+
+    rng = random.Random(seed)
+    n = rng.randint(5, 9)
+    times = [rng.randint(1, 9) for _ in range(n)]
+    arcs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.3]
+    c = max(times) + rng.randint(0, 8)
+    g = TaskGraph(tuple(times), tuple(arcs), name=f"random{seed}")
+    res = salbp1(g, c, time_limit=10)
+    assert res.status == "optimal"
+    assert res.stations == _brute_force_stations(times, arcs, c)
+    assert check_assignment(g, res.assignment, c) == []

@@ -30,18 +30,20 @@ line balancing. *EJOR* 168(3), 694-715.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import pandas as pd
 from ortools.sat.python import cp_model
 
 from insource.errors import InsourceError
+from insource.plant._bbr import StationSearch
+from insource.plant._bounds import closures as _closures
+from insource.plant._bounds import line_bounds, station_bounds
 from insource.plant._problems import TaskGraph
-from insource.plant._search import station_search
 
 __all__ = [
     "BalanceResult",
@@ -138,30 +140,6 @@ class BalanceResult:
 # --- graph helpers -------------------------------------------------------------------
 
 
-def _closures(n: int, arcs: Sequence[tuple[int, int]]) -> tuple[list[int], list[int], list[int]]:
-    """Transitive predecessor and successor sets as bitsets, and a topological order."""
-    succ: list[list[int]] = [[] for _ in range(n)]
-    indeg = [0] * n
-    for i, j in arcs:
-        succ[i].append(j)
-        indeg[j] += 1
-    order = [j for j in range(n) if indeg[j] == 0]
-    for v in order:
-        for w in succ[v]:
-            indeg[w] -= 1
-            if indeg[w] == 0:
-                order.append(w)
-    pred_bits = [0] * n
-    for v in order:
-        for w in succ[v]:
-            pred_bits[w] |= pred_bits[v] | (1 << v)
-    succ_bits = [0] * n
-    for v in reversed(order):
-        for w in succ[v]:
-            succ_bits[v] |= succ_bits[w] | (1 << w)
-    return pred_bits, succ_bits, order
-
-
 def _bits_sum(bits: int, times: Sequence[int]) -> int:
     total = 0
     while bits:
@@ -180,31 +158,6 @@ def _integer_times(times: Sequence[float], cycle: float | None) -> tuple[list[in
     ints = [math.ceil(t * scale - 1e-9) for t in times]
     c = math.floor(cycle * scale + 1e-9) if cycle is not None else 0
     return ints, c, scale
-
-
-def station_bounds(times: Sequence[int], cycle: int) -> dict[str, int]:
-    """Scholl's bin-packing lower bounds on the number of stations.
-
-    ``LB1 = ceil(sum t / c)``; ``LB2 = |{t > c/2}| + ceil(|{t = c/2}| / 2)``;
-    ``LB3 = ceil(sum_j w_j)`` with ``w = 1`` for ``t > 2c/3``, ``2/3`` for ``t = 2c/3``,
-    ``1/2`` for ``c/3 < t < 2c/3`` and ``1/3`` for ``t = c/3`` (Scholl 1999, sec. 5.1.3).
-    """
-    lb1 = -(-sum(times) // cycle)
-    big = sum(1 for t in times if 2 * t > cycle)
-    half = sum(1 for t in times if 2 * t == cycle)
-    lb2 = big + -(-half // 2)
-    w = Fraction(0)
-    for t in times:
-        if 3 * t > 2 * cycle:
-            w += 1
-        elif 3 * t == 2 * cycle:
-            w += Fraction(2, 3)
-        elif 3 * t > cycle:
-            w += Fraction(1, 2)
-        elif 3 * t == cycle:
-            w += Fraction(1, 3)
-    lb3 = math.ceil(w)
-    return {"LB1": lb1, "LB2": lb2, "LB3": lb3}
 
 
 # --- greedy --------------------------------------------------------------------------
@@ -449,76 +402,127 @@ def salbp1(
         )
     if method != "hybrid":
         raise InsourceError(f"unknown method {method!r}", "use hybrid or cpsat")
-    status = "feasible"
+    if caps:
+        return _salbp1_capped(
+            graph, prep, c, caps, lb, best, cycle_time, seed, workers, deadline, start
+        )
+    bounds = line_bounds(t, graph.precedences, c, upper=ub - 1)
+    # The incremented bounds hold for every m <= ub - 1; above that ub itself is the answer.
+    lb = max(lb, min(bounds.lower, ub))
+    rev = [(j, i) for i, j in graph.precedences]
+    searches = [
+        (StationSearch(bounds.times, graph.precedences, c, bounds.after), False),
+        (StationSearch(bounds.times, rev, c, bounds.earliest), True),
+        (StationSearch(bounds.times, graph.precedences, c, bounds.after, max_batch=3), False),
+        (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=3), True),
+    ]
+    m = lb
+    while m < ub and time.perf_counter() < deadline:
+        cpsat = functools.partial(
+            _salbp1_feasibility,
+            graph,
+            prep,
+            c,
+            m,
+            {},
+            bounds.latest(m),
+            best,
+            seed,
+            workers,
+            earliest=bounds.earliest,
+        )
+        verdict, found = _decide_search(searches, m, deadline, cpsat)
+        if found is not None:
+            best, ub = found, max(found)
+            break
+        if verdict != "infeasible":
+            break  # undecided within the time limit
+        lb = m = m + 1
+    status = "optimal" if lb >= ub else "feasible"
+    return _result(graph, "SALBP-1", status, best, cycle_time, ub, lb, max(best), start)
+
+
+def _decide_search(
+    searches: Sequence[tuple[StationSearch, bool]],
+    m: int,
+    deadline: float,
+    cpsat: Callable[..., tuple[str, list[int] | None]],
+) -> tuple[str, list[int] | None]:
+    """Decide whether ``m`` stations suffice: CP-SAT and station-oriented searches in turn.
+
+    ``searches`` pairs each search with its direction (``True`` = on the reversed
+    graph): exhaustive ones (proofs) and ones that keep only the first few loads of
+    each value (they find tightly packed balances sooner but prove nothing). The
+    searches take turns with a budget of enumeration steps that grows by half every round
+    (their state survives between turns); after the first round CP-SAT's decision model
+    gets a tenth of the time left. Returns ``(verdict, solution)`` with verdict
+    ``feasible``, ``infeasible`` or ``unknown``.
+    """
+    budget = 20_000
+    for search, _ in searches:
+        search.start(m)
+    active = list(searches)
+    rounds = 0
+    while active and time.perf_counter() < deadline:
+        for search, backwards in list(active):
+            verdict = search.run(budget, deadline)
+            if verdict == "feasible":
+                sol = search.solution
+                assert sol is not None
+                if backwards:
+                    top = max(sol)
+                    sol = [top + 1 - k for k in sol]
+                return "feasible", sol
+            if verdict == "infeasible":
+                return "infeasible", None
+            if verdict == "exhausted":
+                active.remove((search, backwards))
+        rounds += 1
+        if rounds == 1 or not active:
+            left = deadline - time.perf_counter()
+            if left > 0.01:
+                code, sol = cpsat(left if not active else 0.1 * left)
+                if code != "unknown":
+                    return code, sol
+        budget = budget * 3 // 2
+    return "unknown", None
+
+
+def _salbp1_capped(
+    graph: TaskGraph,
+    prep: _Prepared,
+    c: int,
+    caps: Mapping[str, tuple[list[int], int]],
+    lb: int,
+    best: list[int],
+    cycle_time: float,
+    seed: int,
+    workers: int,
+    deadline: float,
+    start: float,
+) -> BalanceResult:
+    """SALBP-1 with per-model caps: CP-SAT decision models for ``m = LB, LB+1, ...``."""
+    n = graph.n
+    ub = max(best)
+    after = [-(-prep.tail[j] // c) for j in range(n)]
+    earliest = [-(-prep.head[j] // c) for j in range(n)]
     m = lb
     while m < ub and time.perf_counter() < deadline:
         latest = [m - after[j] + 1 for j in range(n)]
         if any(earliest[j] > latest[j] for j in range(n)):
             lb = m = m + 1
             continue
-        verdict, found = _decide(graph, prep, c, m, caps, latest, best, seed, workers, deadline)
+        code, found = _salbp1_feasibility(
+            graph, prep, c, m, caps, latest, best, seed, workers, deadline - time.perf_counter()
+        )
         if found is not None:
             best, ub = found, m
             break
-        if verdict == "infeasible":
-            lb = m = m + 1
-            continue
-        break  # undecided within the time limit
-    if lb >= ub:
-        status = "optimal"
-    return _result(
-        graph, "SALBP-1", status, best, cycle_time, ub, lb, max(best) if caps else ub, start
-    )
-
-
-def _decide(
-    graph: TaskGraph,
-    prep: _Prepared,
-    c: int,
-    m: int,
-    caps: Mapping[str, tuple[list[int], int]],
-    latest: Sequence[int],
-    hint: Sequence[int],
-    seed: int,
-    workers: int,
-    deadline: float,
-) -> tuple[str, list[int] | None]:
-    """Decide whether ``m`` stations can hold the tasks.
-
-    Returns ``(verdict, solution)`` with verdict ``feasible``, ``infeasible`` or ``unknown``.
-    """
-    n = graph.n
-    rev = [(j, i) for i, j in graph.precedences]
-    latest_rev = [m - (-(-prep.head[j] // c)) + 1 for j in range(n)]
-    steps: list[tuple[str, float]] = [("cpsat", 0.1)]
-    if not caps:
-        steps += [("forward", 0.35), ("backward", 0.5)]
-    steps.append(("cpsat", 1.0))
-    for kind, share in steps:
-        now = time.perf_counter()
-        if now >= deadline:
+        if code != "infeasible":
             break
-        until = now + share * (deadline - now)
-        if kind == "cpsat":
-            code, sol = _salbp1_feasibility(
-                graph, prep, c, m, caps, latest, hint, seed, workers, until - now
-            )
-            if code == "feasible":
-                return code, sol
-            if code == "infeasible":
-                return code, None
-            continue
-        if kind == "forward":
-            out = station_search(prep.times, graph.precedences, c, m, latest, prep.tail, until)
-            sol = out.assignment
-        else:
-            out = station_search(prep.times, rev, c, m, latest_rev, prep.head, until)
-            sol = [m + 1 - k for k in out.assignment] if out.assignment else None
-        if sol is not None:
-            return "feasible", sol
-        if out.exhaustive:
-            return "infeasible", None
-    return "unknown", None
+        lb = m = m + 1
+    status = "optimal" if lb >= ub else "feasible"
+    return _result(graph, "SALBP-1", status, best, cycle_time, ub, lb, max(best), start)
 
 
 def _assignment_variables(
@@ -554,17 +558,22 @@ def _salbp1_feasibility(
     seed: int,
     workers: int,
     time_limit: float,
+    earliest: Sequence[int] | None = None,
 ) -> tuple[str, list[int] | None]:
     """Decide with CP-SAT whether a balance with ``m`` stations exists (SALBP-1 decision).
 
     ``sum_k x[j,k] = 1``; ``sum_j t_j x[j,k] <= c``; ``s_i <= s_j`` for ``i -> j``;
-    ``x[j,k]`` only for ``E_j <= k <= L_j(m)``; and the redundant minimum load
+    ``x[j,k]`` only for ``E_j <= k <= L_j(m)``; the redundant minimum load
     ``sum_j t_j x[j,k] >= sum t - (m-1) c`` (no station can idle more than the total
-    idle time ``m c - sum t``).
+    idle time ``m c - sum t``); and ``AllDifferent(s_j : t_j > c/2)`` (two such tasks
+    never share a station, the clique behind LB2).
     """
     # 1. Data
     t, n = prep.times, graph.n
-    earliest = [-(-prep.head[j] // c) for j in range(n)]
+    if earliest is None:
+        earliest = [-(-prep.head[j] // c) for j in range(n)]
+    if any(earliest[j] > latest[j] for j in range(n)):
+        return "infeasible", None
     min_load = sum(t) - (m - 1) * c
 
     # 2. Variables
@@ -586,6 +595,10 @@ def _salbp1_feasibility(
     # 3.4 Precedence.
     for i, j in graph.precedences:
         model.add(s[i] <= s[j])
+    # 3.5 Redundant: two tasks longer than c/2 never share a station.
+    big = [j for j in range(n) if 2 * t[j] > c]
+    if len(big) > 1:
+        model.add_all_different(s[j] for j in big)
 
     # 4. Objective: none (decision problem); hint the greedy stations clipped to the windows.
     for j in range(n):
