@@ -67,12 +67,14 @@ NASTY = [
 
 
 def _rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(io.StringIO(text, newline="")))
 
 
 def _text(rows: list[list[str]]) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
+    # "\r\n" makes the writer quote cells holding a bare "\r" (with "\n" it does
+    # not, and the next corruption round could not read the file back).
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
     return out.getvalue()
 
 
