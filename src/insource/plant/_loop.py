@@ -14,8 +14,14 @@ build; the plant side answers how fast the line really runs with that mix:
    shares). The class's time for task ``j`` is the model's time (``task_times``, else
    ``tasks.time``) if the task is for every car or for an option the class carries,
    else 0.
-3. **Balance.** SALBP-1 for the takt on the mix-weighted times ``t_j = sum_c w_c t_jc``
-   (Thomopoulos 1970, the joint precedence graph), with :func:`insource.plant.salbp1`.
+3. **Balance.** SALBP-1 for the takt (:func:`insource.plant.salbp1`) on the joint
+   precedence graph of all models (Thomopoulos 1970) with the *envelope* times
+   ``t_j = min(max_c t_jc, c)``: every station holds its tasks for the heaviest car,
+   so no car exceeds the takt anywhere except at a task that alone is longer than the
+   takt (clipped to ``c``, it fills a station alone). Balancing on the mix-weighted
+   mean instead packs stations so that the majority models overrun the takt, which
+   no sequence can absorb (found on the built-in case: rules such as 1/10 for half
+   of the cars). Efficiency is reported on the mix-weighted loads.
 4. **Sequencing rules.** A station ``s`` whose load ``L_sc`` for some classes exceeds
    the takt can only take those heavy cars spaced out. With ``h`` the largest heavy
    and ``l`` the largest light load, ``p`` heavy cars in any ``q`` consecutive cars fit
@@ -64,6 +70,7 @@ __all__ = [
     "LineTaskList",
     "LoopResult",
     "car_classes",
+    "class_loads",
     "day_instance",
     "line_load",
     "line_task_list",
@@ -379,6 +386,19 @@ def car_classes(tasks: LineTaskList, models: Mapping[str, float]) -> list[CarCla
     return out
 
 
+def class_loads(
+    times: Mapping[str, Sequence[float]], assignment: Sequence[int], stations: int
+) -> dict[str, tuple[float, ...]]:
+    """Load of every station for every class: ``L_sc = sum_{j at s} t_jc``."""
+    out = {}
+    for key, t in times.items():
+        load = [0.0] * stations
+        for j, s in enumerate(assignment):
+            load[s - 1] += t[j]
+        out[key] = tuple(load)
+    return out
+
+
 def _largest_remainder(weights: Sequence[float], total: int) -> list[int]:
     w = np.asarray(weights, dtype=float)
     raw = w / w.sum() * total
@@ -468,6 +488,7 @@ class LoopResult:
     tasks: LineTaskList
     classes: list[CarClass]
     balance: BalanceResult
+    class_loads: dict[str, tuple[float, ...]]
     rules: list[tuple[RatioConstraint, frozenset[str], int]]
     instance: CarSequencingInstance
     sequence: SequenceResult
@@ -481,6 +502,12 @@ class LoopResult:
     def rate(self) -> tuple[float, float, float]:
         """Simulated throughput ``(mean, low, high)`` in cars per hour."""
         return self.simulation.throughput
+
+    @property
+    def efficiency(self) -> float:
+        """Mix-weighted balance efficiency ``sum_c w_c sum_s L_sc / (m c)``."""
+        work = sum(c.share * sum(self.class_loads[c.key]) for c in self.classes)
+        return work / (self.balance.stations * self.load.takt)
 
     @property
     def labour_minutes(self) -> float:
@@ -505,16 +532,12 @@ class LoopResult:
         rows = []
         for s in range(1, bal.stations + 1):
             tasks = [self.tasks.tasks[j] for j, k in enumerate(bal.assignment) if k == s]
-            loads = (
-                [bal.model_loads[c.key][s - 1] for c in self.classes]
-                if bal.model_loads
-                else [bal.loads[s - 1]]
-            )
+            loads = [v[s - 1] for v in self.class_loads.values()]
             rows.append(
                 {
                     "station": s,
                     "tasks": " ".join(tasks),
-                    "load_s": bal.loads[s - 1],
+                    "load_s": sum(c.share * self.class_loads[c.key][s - 1] for c in self.classes),
                     "min_load_s": min(loads),
                     "max_load_s": max(loads),
                 }
@@ -541,7 +564,7 @@ class LoopResult:
             "stations": self.balance.stations,
             "station_bound": self.balance.bound,
             "balance_status": self.balance.status,
-            "balance_efficiency": self.balance.efficiency,
+            "balance_efficiency": self.efficiency,
             "labour_person_minutes": self.labour_minutes,
             "rules": [
                 {"name": r.name, "p": r.p, "q": r.q, "classes": sorted(h), "station": s}
@@ -646,18 +669,22 @@ def plant_loop(
             )
     classes = car_classes(tasks, models)
     model_times = {c.key: tasks.time_of(c.model, c.options) for c in classes}
-    weighted = tuple(
-        sum(c.share * model_times[c.key][j] for c in classes) for j in range(len(tasks.tasks))
-    )
+    # Balance for the envelope: every station must hold its tasks for the heaviest car
+    # (``max_c t_jc``), so no class exceeds the takt anywhere, except where a task is
+    # itself longer than the takt; such a task is clipped to the takt (it then fills a
+    # station alone) and the cars that need it are spaced out by a ratio rule.
+    # (The cycle is the takt rounded down to 0.01 s, so that times scale to integers.)
+    cycle = math.floor(load.takt * 100 + 1e-9) / 100
+    envelope = tuple(min(max(col), cycle) for col in zip(*model_times.values(), strict=True))
     graph = TaskGraph(
-        times=weighted,
+        times=envelope,
         precedences=tasks.precedences,
         name=f"{case.name or 'case'}/{line}",
-        model_times=model_times,
     )
     say(f"balancing for takt {load.takt:.2f} s")
-    bal = salbp1(graph, load.takt, time_limit=balance_time, seed=seed)
-    rules = ratio_rules(bal.model_loads, load.takt)
+    bal = salbp1(graph, cycle, time_limit=balance_time, seed=seed)
+    loads = class_loads(model_times, bal.assignment, bal.stations)
+    rules = ratio_rules(loads, load.takt)
     cars = max(1, round(load.volume / load.days))
     inst = day_instance(classes, cars, rules, f"{line} {load.label} day")
     short = _capacity_check(inst)
@@ -687,9 +714,8 @@ def plant_loop(
     order = [inst.car_ids[c][0] for c in seq.sequence]
     brk = _breakdowns(case, line)
     say(f"simulating {replications} replications")
-    station_times = dict(bal.model_loads) if bal.model_loads else {"model": list(bal.loads)}
     sim = simulate_line(
-        {k: list(v) for k, v in station_times.items() if k in set(order)},
+        {k: list(v) for k, v in loads.items() if k in set(order)},
         order,
         buffers=buffers,
         mtbf=None if brk is None else brk[0] * 3600.0,
@@ -704,6 +730,7 @@ def plant_loop(
         tasks=tasks,
         classes=classes,
         balance=bal,
+        class_loads=loads,
         rules=rules,
         instance=inst,
         sequence=seq,

@@ -374,7 +374,7 @@ def _print_loop(res: object, written: str | None) -> None:
         ("planned units", f"{ld.volume:,.0f} ({models})"),
         ("takt", f"{ld.takt:.2f} s ({3600 / ld.takt:.1f} cars/h)"),
         ("stations", f"{bal.stations} ({bal.status}; lower bound {bal.bound:g})"),
-        ("balance efficiency", f"{bal.efficiency:.1%}"),
+        ("balance efficiency", f"{res.efficiency:.1%} (mix-weighted)"),
         ("labour content", f"{res.labour_minutes:.0f} person-min per car (mix-weighted)"),
         (
             "sequencing rules",
