@@ -53,6 +53,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,8 +117,9 @@ class LineTaskList:
         )
 
 
-def _row_label(case: Case, table: str, position: int) -> str:
-    return f"{case.locations.get(table, table + '.csv')}, row {position + 2}"
+def _row_label(case: Case, table: str, row: object) -> str:
+    """``tasks.csv, row 5``: loaded tables are indexed by their file row."""
+    return f"{case.locations.get(table, table + '.csv')}, row {row}"
 
 
 def line_task_list(case: Case, line: str) -> LineTaskList:
@@ -178,7 +180,7 @@ def line_task_list(case: Case, line: str) -> LineTaskList:
         task = str(r["task"])
         if task not in index:
             raise InsourceError(
-                f"{_row_label(case, 'task_times', int(pos))}, column task: line {line} has no "
+                f"{_row_label(case, 'task_times', pos)}, column task: line {line} has no "
                 f"task {task!r}",
                 "use a task id of tasks.csv on the same line",
             )
@@ -272,11 +274,11 @@ def line_load(
     inh = volumes[(volumes["kind"] == "inhouse") & (volumes["source"] == line)]
     parts = []
     if not inh.empty:
-        fy = cal.fiscal_year(pd.PeriodIndex(inh["period"].astype(str), freq="M"))
+        fy_in = cal.fiscal_year(pd.PeriodIndex(inh["period"].astype(str), freq="M"))
         parts.append(
             pd.DataFrame(
                 {
-                    "fy": fy,
+                    "fy": fy_in,
                     "model": inh["product"].to_numpy(),
                     "volume": inh["volume"].to_numpy(float),
                 }
@@ -285,11 +287,11 @@ def line_load(
     oth = other_load(case)
     oth = oth[oth["line"] == line]
     if not oth.empty:
-        fy = cal.fiscal_year(pd.PeriodIndex(oth["period"].astype(str), freq="M"))
+        fy_oth = cal.fiscal_year(pd.PeriodIndex(oth["period"].astype(str), freq="M"))
         parts.append(
             pd.DataFrame(
                 {
-                    "fy": fy,
+                    "fy": fy_oth,
                     "model": oth["model"].to_numpy(),
                     "volume": oth["volume"].to_numpy(float),
                 }
@@ -304,7 +306,7 @@ def line_load(
     util = utilisation[utilisation["line"] == line].set_index("fiscal_year")
     # only whole fiscal years inside the horizon count
     months = pd.Series(cal.fiscal_year(case.horizon)).value_counts()
-    whole = sorted(int(y) for y, n in months.items() if n == 12)
+    whole = sorted(int(str(y)) for y, n in months.items() if n == 12)
     per_year = vol.groupby(level="fy").sum()
     years = pd.DataFrame({"volume": per_year}).reindex(whole).dropna()
     years["hours"] = util["hours_planned"].reindex(years.index).astype(float)
@@ -317,15 +319,17 @@ def line_load(
     years["takt"] = years["hours"] * 3600.0 / years["volume"]
     years.index.name = "fiscal_year"
     years.attrs.update(name=f"planned load of {line}", unit="units/yr, h, s")
+    takts = years["takt"].astype(float)
+    fy: int
     if year is None:
-        fy = int(years["takt"].idxmin())
+        fy = int(str(years["takt"].idxmin()))
         reason = (
-            f"{cal.label(fy)} has the shortest takt ({years.loc[fy, 'takt']:.2f} s) of the "
+            f"{cal.label(fy)} has the shortest takt ({takts[fy]:.2f} s) of the "
             "horizon: a line balanced for its busiest year can build every other year"
         )
     else:
         if year not in years.index:
-            have = ", ".join(cal.label(int(y)) for y in years.index)
+            have = ", ".join(cal.label(int(str(y))) for y in years.index)
             raise InsourceError(f"no planned load on {line} in {cal.label(year)}", f"years: {have}")
         fy, reason = year, f"{cal.label(year)} chosen with --year"
     models = vol.loc[fy]
@@ -342,8 +346,8 @@ def line_load(
         option=option,
         fiscal_year=fy,
         label=cal.label(fy),
-        takt=float(years.loc[fy, "takt"]),
-        hours=float(years.loc[fy, "hours"]),
+        takt=float(takts[fy]),
+        hours=float(years["hours"].astype(float)[fy]),
         days=days,
         models=models.rename("units_per_year"),
         years=years.reset_index(),
@@ -424,10 +428,12 @@ def ratio_rules(
     for s in range(m):
         loads = {k: float(model_loads[k][s]) for k in keys}
         heavy = frozenset(k for k, v in loads.items() if v > takt + eps)
-        if not heavy or len(heavy) == len(keys):
+        if not heavy:
             continue
         h = max(loads[k] for k in heavy)
-        light = max(v for k, v in loads.items() if k not in heavy)
+        # every car heavy: only gaps could space them, so l = 0 (the rule then fails the
+        # capacity check: no sequence of the day's cars meets it)
+        light = max((v for k, v in loads.items() if k not in heavy), default=0.0)
         r_max = (takt - light) / (h - light)
         cand = None
         for q in range(1, q_max + 1):
@@ -593,7 +599,8 @@ class LoopResult:
 
 def _breakdowns(case: Case, line: str) -> tuple[float, float] | None:
     row = case.tables["lines"].set_index("id").loc[line]
-    a, b = row.get("station_mtbf"), row.get("station_mttr")
+    a: Any = row.get("station_mtbf")
+    b: Any = row.get("station_mttr")
     if _blank(a) and _blank(b):
         return None
     if _blank(a) or _blank(b):
@@ -699,8 +706,9 @@ def plant_loop(
             inst, time_limit=0.0, max_moves=0, initial=greedy_sequence(inst)
         )
     ev = seq.evaluation
-    proven = bool(short) or seq.status == "infeasible"
-    if ev.violations and proven and not soft:
+    # Proof that no sequence meets the rules: counting (``short``) or CP-SAT.
+    proven = bool(short) or (ev.violations > 0 and seq.status == "infeasible")
+    if proven and not soft:
         windows = "; ".join(
             f"{o} cars {s + 1}-{s + q}: {nw} > {p}" for o, s, nw, p, q in ev.violated[:5]
         )
@@ -708,8 +716,9 @@ def plant_loop(
         raise InsourceError(
             f"line {line}, {load.label}: the day's mix cannot be sequenced within the "
             f"stations' ratio rules ({why}); best sequence has {ev.violations} violations",
-            f"violated windows: {windows}. Rerun with --soft to simulate it anyway, add "
-            "buffers, split the heavy tasks, or change the mix",
+            (f"violated windows: {windows}. " if windows else "")
+            + "Rerun with --soft to simulate it anyway, add buffers, split the heavy "
+            "tasks, or change the mix",
         )
     order = [inst.car_ids[c][0] for c in seq.sequence]
     brk = _breakdowns(case, line)
@@ -720,7 +729,7 @@ def plant_loop(
         buffers=buffers,
         mtbf=None if brk is None else brk[0] * 3600.0,
         mttr=None if brk is None else brk[1] * 3600.0,
-        hours=load.day_hours,
+        hours=max(load.day_hours, 50 * load.takt / 3600.0),  # at least ~50 cars
         replications=replications,
         seed=seed,
     )

@@ -353,15 +353,10 @@ def _print_loop(res: object, written: str | None) -> None:
     assert isinstance(res, LoopResult)
     ld = res.load
     years = Table("fiscal year", "units", "hours", "takt (s)", title=f"Planned load of {ld.line}")
-    for row in ld.years.itertuples():
-        mark = " *" if int(row.fiscal_year) == ld.fiscal_year else ""
+    for fy, volume, hours, takt in ld.years[["fiscal_year", "volume", "hours", "takt"]].to_numpy():
+        mark = " *" if int(fy) == ld.fiscal_year else ""
         years.add_row(
-            f"FY{int(row.fiscal_year)}{mark}"
-            if ld.label.startswith("FY")
-            else f"{ld.label[:2]}{int(row.fiscal_year)}{mark}",
-            f"{row.volume:,.0f}",
-            f"{row.hours:,.0f}",
-            f"{row.takt:.2f}",
+            f"{ld.label[:2]}{int(fy)}{mark}", f"{volume:,.0f}", f"{hours:,.0f}", f"{takt:.2f}"
         )
     console.print(years)
     console.print(f"* {ld.reason}; option {ld.option}")
