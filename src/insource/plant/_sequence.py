@@ -698,7 +698,7 @@ def sequence_cars(
     """Sequence a day of cars: CP-SAT for plain car sequencing, local search for paint.
 
     ``auto``: without colours, first tabu search (:func:`insource.plant._tabu.tabu_search`;
-    swap local search when cars of day J-1 are given) for 60% of the time; zero
+    swap local search for 60% when cars of day J-1 are given) for 80% of the time; zero
     violations is optimal. Otherwise the hard CP-SAT model hinted with that sequence
     (a solution is optimal; infeasibility is a proof), then the soft CP-SAT model
     (its bound proves how far from optimal the best sequence is). With colours
@@ -713,7 +713,7 @@ def sequence_cars(
         return local_search_sequence(inst, time_limit=time_limit, seed=seed)
     if not inst.previous:
         # plain car sequencing: tabu search over swaps with vectorised evaluation
-        seq, _ = tabu_search(inst, greedy_sequence(inst), time_limit=0.6 * time_limit, seed=seed)
+        seq, _ = tabu_search(inst, greedy_sequence(inst), time_limit=0.8 * time_limit, seed=seed)
         ev = evaluate_sequence(inst, seq)
         ls = SequenceResult(
             inst.name,
