@@ -1,6 +1,8 @@
-"""Car sequencing: CSPLib prob001 (CP-SAT + local search) and ROADEF 2005 (local search).
+"""Car sequencing: CSPLib prob001 (tabu search + CP-SAT) and ROADEF 2005 (local search).
 
 Baseline side by side: the greedy sequence (no search) against the full method.
+Environment: ``INSOURCE_ROADEF_SECONDS`` (limit per ROADEF instance, default 10) and
+``INSOURCE_ROADEF_SETS`` (e.g. ``A,X``: only these sets, in this order).
 """
 
 from __future__ import annotations
