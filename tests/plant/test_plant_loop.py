@@ -128,6 +128,8 @@ def test_bad_task_lists(line_case: Path):
 def test_cli_errors_exit_2(line_case: Path, tiny_dir: Path, capsys):
     assert main(["plant", str(line_case), "--line", "nope"]) == 2
     assert "the case has no line 'nope'" in capsys.readouterr().err
+    assert main(["plant", "balanse", "x.IN2"]) == 2  # a misspelt subcommand is not a case
+    assert "Did you mean 'balance'" in capsys.readouterr().err
     assert main(["plant", "nissan-kei-ev", "--line", "kyushu-1", "--write"]) == 2
     assert "built-in case" in capsys.readouterr().err
     (tiny_dir.parent / "plain").mkdir()

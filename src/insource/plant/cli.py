@@ -7,6 +7,7 @@ hidden ``line`` subcommand.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated
 
@@ -28,8 +29,11 @@ class _PlantGroup(TyperGroup):
     def resolve_command(
         self, ctx: Context, args: list[str]
     ) -> tuple[str | None, Command | None, list[str]]:
-        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
-            return "line", self.get_command(ctx, "line"), args
+        first = args[0] if args else ""
+        if first and not first.startswith("-") and self.get_command(ctx, first) is None:
+            typo = get_close_matches(first, ["balance", "sequence", "simulate"], n=1, cutoff=0.75)
+            if not typo or Path(first).exists():  # a case, not a misspelt subcommand
+                return "line", self.get_command(ctx, "line"), args
         return super().resolve_command(ctx, args)
 
 
