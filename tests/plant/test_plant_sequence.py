@@ -163,3 +163,36 @@ def test_batch_running_on_from_the_previous_day_counts():
     # J-1 ends with two colour-1 cars; a third one first in day J breaks the limit
     assert evaluate_sequence(inst, [0, 1]).batch_violations == 1
     assert evaluate_sequence(inst, [1, 0]).batch_violations == 0
+
+
+def test_tabu_search_tracks_the_true_excess_and_is_reproducible():
+    from insource.plant._tabu import tabu_search
+
+    rng = random.Random(11)
+    for trial in range(6):
+        k = 3
+        ratios = tuple(
+            RatioConstraint(f"o{j}", rng.randint(1, 2), rng.randint(3, 5)) for j in range(k)
+        )
+        classes = [tuple(rng.randint(0, 1) for _ in range(k)) for _ in range(5)]
+        inst = CarSequencingInstance("rnd", ratios, tuple(rng.randint(2, 6) for _ in classes),
+                                     tuple(classes))  # fmt: skip
+        start = [c for c, d in enumerate(inst.demand) for _ in range(d)]
+        rng.shuffle(start)
+        for its in (1, 7, 60):
+            seq, best = tabu_search(inst, start, max_iterations=its, seed=trial, time_limit=60)
+            # the incrementally tracked excess equals a full evaluation of the sequence
+            assert best == evaluate_sequence(inst, seq).violations
+            assert best <= evaluate_sequence(inst, start).violations
+            again = tabu_search(inst, start, max_iterations=its, seed=trial, time_limit=60)
+            assert again == (seq, best)
+
+
+def test_tabu_search_solves_a_satisfiable_instance(data):
+    from insource.plant import greedy_sequence
+    from insource.plant._tabu import tabu_search
+
+    inst = read_csplib(data / "tiny_csplib.txt")[0]
+    seq, best = tabu_search(inst, greedy_sequence(inst), time_limit=5, seed=0)
+    assert best == 0
+    assert evaluate_sequence(inst, seq).violations == 0

@@ -2,7 +2,8 @@
 
 Line data -> :func:`balance` (SALBP-1/-2, mixed-model) -> :func:`sequence_cars`
 (car sequencing, ROADEF 2005) -> :func:`simulate_line` -> :func:`achievable_rate`,
-the rate written back to the case as line capacity. See ``docs/plant.md``.
+the rate written back to the case as line capacity; :func:`plant_loop` runs the
+whole loop on a case's task list. See ``docs/plant.md``.
 """
 
 from insource.plant._balance import (
@@ -22,6 +23,20 @@ from insource.plant._formats import (
     read_sequencing_file,
     read_task_file,
     read_task_table,
+)
+from insource.plant._loop import (
+    CarClass,
+    LineLoad,
+    LineTaskList,
+    LoopResult,
+    car_classes,
+    class_loads,
+    day_instance,
+    line_load,
+    line_task_list,
+    plant_loop,
+    ratio_rules,
+    with_line_rate,
 )
 from insource.plant._problems import CarSequencingInstance, RatioConstraint, TaskGraph
 from insource.plant._rate import RateResult, achievable_rate, mix_sequence
@@ -43,8 +58,12 @@ from insource.plant._simulate import (
 
 __all__ = [
     "BalanceResult",
+    "CarClass",
     "CarSequencingInstance",
     "Evaluation",
+    "LineLoad",
+    "LineTaskList",
+    "LoopResult",
     "RateResult",
     "RatioConstraint",
     "SequenceResult",
@@ -52,14 +71,21 @@ __all__ = [
     "TaskGraph",
     "achievable_rate",
     "balance",
+    "car_classes",
     "check_assignment",
+    "class_loads",
     "confidence_interval",
+    "day_instance",
     "deterministic_departures",
     "evaluate_sequence",
     "greedy_balance",
     "greedy_sequence",
+    "line_load",
+    "line_task_list",
     "local_search_sequence",
     "mix_sequence",
+    "plant_loop",
+    "ratio_rules",
     "read_alb",
     "read_csplib",
     "read_in2",
@@ -73,4 +99,5 @@ __all__ = [
     "simulate_line",
     "solve_sequence_cpsat",
     "station_bounds",
+    "with_line_rate",
 ]

@@ -343,7 +343,7 @@ def salbp1(
     ``method="hybrid"`` (default) climbs from the lower bound: for ``m = LB, LB+1, ...``
     it asks whether ``m`` stations suffice, first with a short CP-SAT run (which proves
     most infeasible ``m`` in well under a second), then with the station-oriented search
-    of :func:`insource.plant._search.station_search` forwards and backwards, then with
+    of :class:`insource.plant._bbr.StationSearch` forwards and backwards, then with
     CP-SAT again. The first feasible ``m`` is optimal because every smaller one was
     proven infeasible. ``method="cpsat"`` solves one CP-SAT model minimising ``m``
     (the baseline in ``benchmarks/bench_plant_salbp.py``).

@@ -42,6 +42,7 @@ from ortools.sat.python import cp_model
 
 from insource.errors import InsourceError
 from insource.plant._problems import CarSequencingInstance
+from insource.plant._tabu import tabu_search
 
 __all__ = [
     "Evaluation",
@@ -611,14 +612,27 @@ def solve_sequence_cpsat(
                 excess.append((w["HPRC" if r.high_priority else "LPRC"], v))
             else:
                 model.add(sum(slots) + fixed <= r.p)
-    # 3.4 Redundant remaining-demand cuts (valid for the hard model only).
+    # 3.4 Redundant prefix/suffix bounds (valid for the hard model only): ``r`` slots
+    # hold at most ``cap(r) = p floor(r/q) + min(p, r mod q)`` cars with option ``k``, so
+    # the first ``L`` slots hold between ``D_k - cap(n-L)`` and ``cap(L)`` of them, and
+    # so do the last ``L`` (Régin & Puget 1997). Running-sum variables ``S_L = S_{L-1} +
+    # o_L`` carry these bounds as domains.
     if redundant and not soft:
         for k, r in enumerate(inst.ratios):
             total = sum(inst.demand[c] * inst.options[c][k] for c in range(C))
-            j = 1
-            while j * r.q < n and total - j * r.p > 0:
-                model.add(sum(o[k][: n - j * r.q]) >= total - j * r.p)
-                j += 1
+            if total == 0 or total == n:
+                continue
+            caps = [r.p * (m // r.q) + min(r.p, m % r.q) for m in range(n + 1)]
+            for direction, slots in (("fwd", o[k]), ("bwd", o[k][::-1])):
+                prev = None
+                for length in range(1, n):
+                    lo = max(0, total - caps[n - length])
+                    hi = min(length, caps[length], total)
+                    run = model.new_int_var(0, length, f"S[{k},{direction},{length}]")
+                    model.add(run == (slots[0] if prev is None else prev + slots[length - 1]))
+                    model.add(run >= lo)  # (not as the domain: lo > hi must be infeasible,
+                    model.add(run <= hi)  # not an invalid model)
+                    prev = run
 
     # 4. Objective
     if soft:
@@ -683,10 +697,11 @@ def sequence_cars(
 ) -> SequenceResult:
     """Sequence a day of cars: CP-SAT for plain car sequencing, local search for paint.
 
-    ``auto``: without colours, first the hard CP-SAT model (a feasible sequence with
-    zero violations is optimal; infeasibility is a proof), then, if it is infeasible or
-    undecided, local search followed by the soft CP-SAT model hinted with the local
-    search sequence (its bound proves how far from optimal it is). With colours
+    ``auto``: without colours, first tabu search (:func:`insource.plant._tabu.tabu_search`;
+    swap local search for 60% when cars of day J-1 are given) for 80% of the time; zero
+    violations is optimal. Otherwise the hard CP-SAT model hinted with that sequence
+    (a solution is optimal; infeasibility is a proof), then the soft CP-SAT model
+    (its bound proves how far from optimal the best sequence is). With colours
     (ROADEF 2005): greedy start plus local search.
     """
     start = time.perf_counter()
@@ -696,7 +711,22 @@ def sequence_cars(
     _check_instance(inst)
     if method == "local" or (method == "auto" and inst.colours):
         return local_search_sequence(inst, time_limit=time_limit, seed=seed)
-    ls = local_search_sequence(inst, time_limit=0.6 * time_limit, seed=seed, temperature=0.3)
+    if not inst.previous:
+        # plain car sequencing: tabu search over swaps with vectorised evaluation
+        seq, _ = tabu_search(inst, greedy_sequence(inst), time_limit=0.8 * time_limit, seed=seed)
+        ev = evaluate_sequence(inst, seq)
+        ls = SequenceResult(
+            inst.name,
+            "tabu search",
+            "optimal" if ev.score == 0 else "feasible",
+            tuple(seq),
+            ev,
+            0,
+            time.perf_counter() - start,
+            _order_ids(inst, seq),
+        )
+    else:
+        ls = local_search_sequence(inst, time_limit=0.6 * time_limit, seed=seed, temperature=0.3)
     if ls.evaluation.score == 0:
         return replace(ls, seconds=time.perf_counter() - start)
     hard = solve_sequence_cpsat(

@@ -1,20 +1,49 @@
-"""Plant commands: ``insource plant balance | sequence | simulate``."""
+"""Plant commands: ``insource plant balance | sequence | simulate`` and the loop.
+
+``insource plant CASE --line LINE`` (a case instead of a subcommand) runs the loop of
+:func:`insource.plant.plant_loop`: the group routes an unknown first argument to the
+hidden ``line`` subcommand.
+"""
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from typer._click import Context
+from typer._click.core import Command
+from typer.core import TyperGroup
 
 from insource.cli import app, console, emit_json
 from insource.errors import InsourceError
 
 __all__ = ["plant_app"]
 
+
+class _PlantGroup(TyperGroup):
+    """``plant SUBCOMMAND ...`` or ``plant CASE --line LINE ...`` (the loop)."""
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        first = args[0] if args else ""
+        if first and not first.startswith("-") and self.get_command(ctx, first) is None:
+            typo = get_close_matches(first, ["balance", "sequence", "simulate"], n=1, cutoff=0.75)
+            if not typo or Path(first).exists():  # a case, not a misspelt subcommand
+                return "line", self.get_command(ctx, "line"), args
+        return super().resolve_command(ctx, args)
+
+
 plant_app = typer.Typer(
-    help="Line balancing, mixed-model sequencing and line simulation.",
+    cls=_PlantGroup,
+    help=(
+        "Line balancing, mixed-model sequencing and line simulation; "
+        "[bold]insource plant CASE --line LINE[/] runs the loop (plan, takt, balance, "
+        "sequence a day, simulate, write the line rate back)."
+    ),
     no_args_is_help=True,
 )
 app.add_typer(plant_app, name="plant")
@@ -213,3 +242,179 @@ def simulate_command(
             f"{row.availability:.1%}",
         )
     console.print(table)
+
+
+def _parse_year(text: str | None) -> int | None:
+    if not text:
+        return None
+    digits = text.upper().removeprefix("FY").removeprefix("CY")
+    if not digits.isdigit() or len(digits) != 4:
+        raise InsourceError(f"bad year {text!r}", "write a fiscal year such as FY2030")
+    return int(digits)
+
+
+@plant_app.command("line", hidden=True)
+def line_command(
+    case_spec: Annotated[
+        str, typer.Argument(metavar="CASE", help="A built-in case, a case folder or a workbook.")
+    ],
+    line: Annotated[str, typer.Option("--line", help="Line id (lines.csv) to run the loop for.")],
+    option: Annotated[
+        str | None,
+        typer.Option(
+            "--option", help="Option to plan (default: the first insource option onto the line)."
+        ),
+    ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option(help="Fiscal year to balance for (default: the one with the shortest takt)."),
+    ] = None,
+    buffers: Annotated[int, typer.Option(help="Buffer places between stations.")] = 0,
+    replications: Annotated[int, typer.Option(help="Simulation replications.")] = 5,
+    soft: Annotated[
+        bool, typer.Option("--soft", help="Simulate even if the day breaks ratio rules.")
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the achievable rate into the case (in place).")
+    ] = False,
+    to: Annotated[
+        Path | None, typer.Option("--to", help="Write the updated case to this new path instead.")
+    ] = None,
+    time_limit: LimitOpt = 10.0,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan, take the line's load, balance, sequence a day, simulate: the achievable rate.
+
+    Example: [bold]insource plant my-case --line kyushu-1 --write[/]
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from insource.case import builtin_cases, load_case, resolve_case, save_case
+    from insource.plant import plant_loop, with_line_rate
+
+    if write and to is not None:
+        raise InsourceError("give --write or --to, not both", "")
+    if write and case_spec in builtin_cases() and not Path(case_spec).exists():
+        raise InsourceError(
+            f"{case_spec!r} is a built-in case and cannot be changed in place",
+            f"copy it first: insource new my-case --from {case_spec}; then run "
+            f"insource plant my-case --line {line} --write (or use --to PATH)",
+        )
+    if replications < 1 or buffers < 0:
+        raise InsourceError("--replications must be >= 1 and --buffers >= 0", "")
+    case = load_case(case_spec)
+    steps = ["plan", "balance", "sequence", "simulate"]
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("plant loop", total=len(steps))
+
+        def tick(what: str) -> None:
+            done = next((k for k, s in enumerate(steps) if what.startswith(s[:4])), 0)
+            bar.update(task, completed=done, description=what)
+
+        res = plant_loop(
+            case,
+            line,
+            option,
+            year=_parse_year(year),
+            buffers=buffers,
+            replications=replications,
+            seed=seed,
+            balance_time=time_limit,
+            sequence_time=time_limit,
+            soft=soft,
+            progress=tick,
+        )
+        bar.update(task, completed=len(steps))
+    written = None
+    if write or to is not None:
+        if res.rate[0] <= 0:
+            raise InsourceError(
+                f"the simulated rate of {line} is 0: nothing written", "check the task list"
+            )
+        target = resolve_case(case_spec) if write else to
+        assert target is not None
+        written = str(save_case(with_line_rate(case, res), target, overwrite=write))
+    if as_json:
+        payload = res.to_dict()
+        payload["written"] = written
+        emit_json(payload)
+        return
+    _print_loop(res, written)
+
+
+def _print_loop(res: object, written: str | None) -> None:
+    from insource.plant import LoopResult
+
+    assert isinstance(res, LoopResult)
+    ld = res.load
+    years = Table("fiscal year", "units", "hours", "takt (s)", title=f"Planned load of {ld.line}")
+    for fy, volume, hours, takt in ld.years[["fiscal_year", "volume", "hours", "takt"]].to_numpy():
+        mark = " *" if int(fy) == ld.fiscal_year else ""
+        years.add_row(
+            f"{ld.label[:2]}{int(fy)}{mark}", f"{volume:,.0f}", f"{hours:,.0f}", f"{takt:.2f}"
+        )
+    console.print(years)
+    console.print(f"* {ld.reason}; option {ld.option}")
+    mean, low, high = res.rate
+    ev = res.sequence.evaluation
+    bal = res.balance
+    summary = Table("", "value", title=f"Plant loop: {ld.line}, {ld.label}")
+    models = ", ".join(f"{k} {v:,.0f}" for k, v in ld.models.items())
+    rows = [
+        ("planned units", f"{ld.volume:,.0f} ({models})"),
+        ("takt", f"{ld.takt:.2f} s ({3600 / ld.takt:.1f} cars/h)"),
+        ("stations", f"{bal.stations} ({bal.status}; lower bound {bal.bound:g})"),
+        ("balance efficiency", f"{res.efficiency:.1%} (mix-weighted)"),
+        ("labour content", f"{res.labour_minutes:.0f} person-min per car (mix-weighted)"),
+        (
+            "sequencing rules",
+            ", ".join(f"{r.name} {r.p}/{r.q}" for r, _, _ in res.rules) or "none needed",
+        ),
+        ("day sequenced", f"{res.instance.n_cars} cars, {res.sequence.status}"),
+        ("sequence violations", str(ev.violations)),
+        (
+            "buffers / breakdowns",
+            f"{res.buffers} / "
+            + (
+                f"station MTBF {res.breakdowns[0]:g} h, MTTR {res.breakdowns[1]:g} h"
+                if res.breakdowns
+                else "none in the case"
+            ),
+        ),
+        (
+            "simulated rate",
+            f"[bold]{mean:.2f}[/] cars/h (95% CI {low:.2f}-{high:.2f}, "
+            f"{len(res.simulation.replications)} replications)",
+        ),
+        ("line rate in the case", f"{res.old_rate:g} cars/h"),
+    ]
+    for k, v in rows:
+        summary.add_row(k, v)
+    console.print(summary)
+    st = Table("station", "tasks", "mean load (s)", "min-max load (s)", title="Stations")
+    for row in res.stations().itertuples():
+        st.add_row(
+            str(row.station),
+            str(row.tasks),
+            f"{row.load_s:.1f}",
+            f"{row.min_load_s:.1f}-{row.max_load_s:.1f}",
+        )
+    console.print(st)
+    if ev.violated:
+        vt = Table("rule", "cars", "with the option", "p/q", title="Violated windows (first 10)")
+        for o, s, nw, p, q in ev.violated[:10]:
+            vt.add_row(o, f"{s + 1}-{s + q}", str(nw), f"{p}/{q}")
+        console.print(vt)
+    if written:
+        console.print(f"wrote rate {mean:.1f} cars/h for {ld.line} into [bold]{written}[/]")
+    else:
+        console.print("not written (use --write or --to PATH to write the rate into the case)")
