@@ -82,9 +82,13 @@ def _register_subcommands() -> None:
 #: needs (``insource compare`` does not import the plant simulator); help and
 #: commands not listed here import every module.
 _COMMAND_MODULES = {
+    **dict.fromkeys(["cases", "new", "validate", "export", "show"], "insource.case.cli"),
+    "forecast": "insource.demand.cli",
     "plan": "insource.plan.cli",
     "compare": "insource.plan.cli",
     "import": "insource.plan.cli",
+    "plant": "insource.plant.cli",
+    "report": "insource.report.cli",
 }
 
 
