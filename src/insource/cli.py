@@ -73,7 +73,8 @@ def _register_subcommands() -> None:
     import insource.case.cli
     import insource.demand.cli
     import insource.plan.cli
-    import insource.plant.cli  # noqa: F401
+    import insource.plant.cli
+    import insource.risk.cli  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

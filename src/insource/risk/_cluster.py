@@ -60,9 +60,9 @@ def dask_client(
     if scheduler:
         try:
             client = Client(scheduler, timeout=f"{timeout}s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise InsourceError(
-                f"cannot reach the Dask scheduler at {scheduler} ({exc})",
+                f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc})",
                 "check the address (tcp://HOST:PORT) and that the scheduler is running, or leave out --scheduler to use this machine",
             ) from None
         try:
