@@ -61,7 +61,7 @@ def _rows(frame: pd.DataFrame, n: int | None = None) -> list[Any]:
     from types import SimpleNamespace
 
     part = frame if n is None else frame.head(n)
-    return [SimpleNamespace(**r) for r in part.to_dict("records")]
+    return [SimpleNamespace(**{str(k): v for k, v in r.items()}) for r in part.to_dict("records")]
 
 
 def _show(result: RiskResult, title: str, currency: str) -> None:
