@@ -40,7 +40,9 @@ def _by_hand(p: WaitingProblem) -> np.ndarray:
             x = np.minimum(p.demand[s], cap_in)
             y = np.minimum(p.demand[s] - x, p.contract_cap[g])
             lost = p.demand[s] - x - y
-            value = np.sum(p.weights[s] * (p.margin_in[s] * x + p.margin_c[s] * y - p.penalty[s] * lost))
+            value = np.sum(
+                p.weights[s] * (p.margin_in[s] * x + p.margin_c[s] * y - p.penalty[s] * lost)
+            )
             out[s, g] = value + (p.first_stage[s, g] if g < p.n_starts else 0.0)
     return out
 
@@ -53,8 +55,17 @@ def test_rp_ws_eev_match_enumeration() -> None:
     ws = p.probability @ q.max(axis=1)
     mean_demand = p.probability @ p.demand
     mean = WaitingProblem(
-        p.starts, p.labels, np.ones(1), mean_demand[None, :], p.inhouse_cap, p.contract_cap,
-        p.margin_in[:1], p.margin_c[:1], p.penalty[:1], p.weights[:1], p.first_stage[:1],
+        p.starts,
+        p.labels,
+        np.ones(1),
+        mean_demand[None, :],
+        p.inhouse_cap,
+        p.contract_cap,
+        p.margin_in[:1],
+        p.margin_c[:1],
+        p.penalty[:1],
+        p.weights[:1],
+        p.first_stage[:1],
     )
     ev_choice = int(np.argmax(_by_hand(mean)[0]))
     eev = expected[ev_choice]

@@ -475,6 +475,9 @@ def analyse(
         "options": model.options,
         "inputs": [m.id for m in model.marginals],
         "chunk": CHUNK,
+        "base_npv": dict(
+            zip(model.options, map(float, model.npv(model.x0[None, :])[0]), strict=True)
+        ),
         "currency": currency,
     }
     return RiskResult(npv, summary, tor, sob, be, wait_table, meta)

@@ -9,6 +9,7 @@ which worker ran which chunk. A worker lost mid-run has its chunks retried.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -153,8 +154,8 @@ def map_chunks(
             elif time.monotonic() - alone_since > lost_after:
                 raise OSError(f"no worker left for {lost_after:.0f} s")
     except (OSError, TimeoutError, CancelledError, KilledWorker) as exc:
-        for f in pending:
-            f.cancel()
+        with contextlib.suppress(Exception):  # best effort: the cluster may be gone
+            client.cancel(list(pending))
         raise InsourceError(
             f"the Dask cluster went away during the run ({type(exc).__name__}: {exc})",
             "check the scheduler and workers, then run again (results do not depend on the workers used)",
