@@ -11,8 +11,8 @@ import pytest
 from insource.case import Case, load_case
 from insource.finance import discount_factors
 from insource.plan import Comparison
-from insource.risk import analyse, breakeven, risk_model
 from insource.risk import _analyse as analyse_module
+from insource.risk import analyse, breakeven, risk_model
 
 
 def _linear_case(tiny_dir: Path) -> Case:

@@ -26,10 +26,12 @@ def test_risk_json_and_tables(
         == 0
     )
     payload = json.loads(capsys.readouterr().out)
-    assert payload["meta"]["samples"] == 1500 and payload["meta"]["baseline"] == "buy"
+    assert payload["meta"]["samples"] == 1500
+    assert payload["meta"]["baseline"] == "buy"
     assert {r["option"] for r in payload["summary"]} == {"buy", "make", "make-cheap", "free"}
     npv = pd.read_parquet(out / "npv.parquet")
-    assert len(npv) == 4 * 1500 and list(npv.columns) == ["sample", "option", "npv"]
+    assert len(npv) == 4 * 1500
+    assert list(npv.columns) == ["sample", "option", "npv"]
     summary = pd.read_csv(out / "summary.csv").set_index("option")
     mean = npv.groupby("option")["npv"].mean()
     assert summary.loc["make", "mean"] == pytest.approx(mean["make"], rel=1e-12)
@@ -46,7 +48,9 @@ def test_low_above_high_exits_2(tiny_dir: Path, capsys: pytest.CaptureFixture[st
     _edit(tiny_dir / "uncertainty.csv", "low", 0, "950")  # price: low 950 > high 900
     assert main(["risk", str(tiny_dir)]) == 2
     err = capsys.readouterr().err
-    assert "uncertainty.csv" in err and "row 2" in err and "above high" in err
+    assert "uncertainty.csv" in err
+    assert "row 2" in err
+    assert "above high" in err
     assert "Traceback" not in err
 
 
@@ -58,7 +62,8 @@ def test_inconsistent_correlations_exit_2(
     )
     assert main(["risk", str(tiny_dir)]) == 2
     err = capsys.readouterr().err
-    assert "positive semi-definite" in err and "Traceback" not in err
+    assert "positive semi-definite" in err
+    assert "Traceback" not in err
 
 
 def test_unreachable_scheduler_exits_2_quickly(
@@ -68,7 +73,8 @@ def test_unreachable_scheduler_exits_2_quickly(
     assert main(["risk", str(tiny_dir), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert time.monotonic() - t0 < 30
     err = capsys.readouterr().err
-    assert "cannot reach the Dask scheduler" in err and "Traceback" not in err
+    assert "cannot reach the Dask scheduler" in err
+    assert "Traceback" not in err
 
 
 def test_unknown_method_exits_2(tiny_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
