@@ -35,7 +35,7 @@ fiscal year as in the planner.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -92,7 +92,11 @@ def _sub(full: np.ndarray, lo: int, hi: int, a: np.ndarray) -> np.ndarray:
 
 
 def evaluate_policy(
-    pol: Policy, dx: np.ndarray, scen: np.ndarray | None = None, df: np.ndarray | None = None
+    pol: Policy,
+    dx: np.ndarray,
+    scen: np.ndarray | None = None,
+    df: np.ndarray | None = None,
+    record: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """NPV of one policy for input deviations ``dx`` (n, d) from the case's values.
 
@@ -108,6 +112,10 @@ def evaluate_policy(
     df
         Discount factors (n, T) for the policy's discount rate, if already
         computed (they are shared by every option).
+    record
+        If given, filled with the months window of each market (``windows``)
+        and the (n, months) arrays ``demand`` and ``lost`` per market and
+        ``volume`` per route (for checks and reports).
 
     Returns
     -------
@@ -208,6 +216,8 @@ def evaluate_policy(
         volume[j] = volume[j] + a
         excess[r.market] = excess[r.market] - a
     lost = [lost[i] + excess[i] for i in range(M)]
+    if record is not None:
+        record.update(windows=list(win), demand=D, lost=lost, volume=volume)
 
     # ---- money ----------------------------------------------------------------
     ebitda = np.zeros((n, T))
