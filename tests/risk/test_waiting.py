@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from insource.risk import WaitingProblem, extensive_form, solve_waiting
+from insource.case import Case
+from insource.plan import Comparison
+from insource.risk import (
+    WaitingProblem,
+    extensive_form,
+    risk_model,
+    solve_waiting,
+    value_of_waiting,
+)
 from insource.risk._waiting import second_stage_values
 
 
@@ -88,3 +96,14 @@ def test_batched_enumeration_matches_the_extensive_form() -> None:
     value, choice = extensive_form(p, anticipative=True)
     assert value == pytest.approx(p.probability @ q.max(axis=1), abs=1e-6)
     assert list(choice) == list(q.argmax(axis=1))
+
+
+def test_value_of_waiting_on_the_tiny_case(tiny_plans: tuple[Case, Comparison]) -> None:
+    case, cmp = tiny_plans
+    model = risk_model(case, cmp)
+    table = value_of_waiting(model, cmp, scenarios=12, seed=0).set_index("metric")["value"]
+    assert table["evpi"] >= -1e-6  # WS >= RP always
+    assert table["vss"] >= -1e-6  # RP >= EEV always
+    assert table["evpi"] == pytest.approx(table["ws"] - table["rp"])
+    assert table["value_of_waiting"] == pytest.approx(table["decide_later"] - table["rp"])
+    assert table["decide_later"] <= table["ws"] + 1e-6  # fewer starts to choose from
