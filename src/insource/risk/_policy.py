@@ -194,6 +194,10 @@ def scenario_marginal(case: Case) -> Marginal | None:
     )
 
 
+#: Key of the case's demand in the per-case cache.
+_DEMAND = Marginal("", "", "", "", "discrete", ())
+
+
 def _cached(cache: dict[str, Any], m: Marginal, what: str, fn: Any) -> Any:
     """Memo of a marginal's decomposition (the same for every option of one case)."""
     key = f"{what}:{m.id}"
@@ -209,17 +213,23 @@ def _decompose(case: Case, m: Marginal, months: pd.PeriodIndex) -> np.ndarray:
         return np.ones(len(months))  # handled through the load view
     if m.apply == "factor":
         return case.timeseries(m.table, m.attribute)[m.row].to_numpy(dtype=float)
-    keys = case.keys(m.table)
-    out = []
-    for v in (0.0, 1.0):
-        frame = case.tables[m.table].copy()
-        frame[m.attribute] = frame[m.attribute].astype("float64")
-        frame.loc[keys == m.row, m.attribute] = v
-        ts = Case({**case.tables, m.table: frame}, case.meta, case.locations).timeseries(
-            m.table, m.attribute
-        )
-        out.append(ts[m.row].to_numpy(dtype=float))
-    return np.nan_to_num(out[1] - out[0])
+    # 1 where the static value applies: 0 over the spans of the row's series
+    # (the same clipping as Case.timeseries)
+    out = np.ones(len(months))
+    series = case.tables["series"]
+    hits = series[
+        (series["table"] == m.table)
+        & (series["id"] == m.row)
+        & (series["attribute"] == m.attribute)
+        & series["value"].notna()
+    ]
+    first, last = months[0], months[-1]
+    for text in hits["period"].dropna():
+        start, end = case.span(str(text)).clip(first, last)
+        start, end = max(start, first), min(end, last)
+        if start <= end:
+            out[(start - first).n : (end - first).n + 1] = 0.0
+    return out
 
 
 def _other_hours_slope(case: Case, m: Marginal, lines: list[str], labels: pd.Index) -> np.ndarray:
@@ -282,6 +292,7 @@ def policy_from_plan(
     """
     d = result.data
     assert d is not None
+    cache = {} if cache is None else cache
     T = d.n_months
     labels = d.labels
     t_ix = np.arange(T)
@@ -305,12 +316,16 @@ def policy_from_plan(
     mprod = np.array([products.index(p) for p, _ in markets], dtype=int)
     M = len(markets)
 
+    groups = {
+        key: (g["t"].to_numpy(), g["volume"].to_numpy(float))
+        for key, g in vol.groupby(["kind", "source", "product", "region"], sort=False)
+    }
+
     def planned(kind: str, source: str | None, p: str, r: str) -> np.ndarray:
-        sel = (vol["kind"] == kind) & (vol["product"] == p) & (vol["region"] == r)
-        if source is not None:
-            sel &= vol["source"] == source
         out = np.zeros(T)
-        np.add.at(out, vol.loc[sel, "t"].to_numpy(), vol.loc[sel, "volume"].to_numpy(float))
+        for (k, src, prod, reg), (t, v) in groups.items():
+            if k == kind and prod == p and reg == r and (source is None or src == source):
+                np.add.at(out, t, v)
         return out
 
     d0 = np.array([dem[products.index(p), regions.index(r)] for p, r in markets]).reshape(M, T)
@@ -318,7 +333,14 @@ def policy_from_plan(
 
     # ---- demand by scenario, unscaled --------------------------------------
     oc = d.case
-    raw = oc.demand()
+    touched = {(t, a) for t, _, a, _ in parse_overrides(str(d.option.get("overrides") or ""))}
+    if touched & {("products", "demand_scale")} or {t for t, _ in touched} & {
+        "demand_scenarios",
+        "scenarios",
+    }:
+        raw = oc.demand()
+    else:  # the same demand for every option: computed once
+        raw = _cached(cache, _DEMAND, "demand", case.demand)
     scen_ids = list(oc.tables["scenarios"]["id"].astype(str))
     probs = oc.tables["scenarios"]["probability"].astype(float).fillna(0.0).to_numpy()
     static_scale = oc.tables["products"].set_index("id")["demand_scale"].astype(float)
@@ -545,7 +567,6 @@ def policy_from_plan(
         scenario_probs=probs,
         planned_npv=float(result.npv),
     )
-    cache = {} if cache is None else cache
     for k, m in enumerate(marginals):
         _attach(case, oc, pol, k, m, lines, labels, caps, contracts, d.option, cache)
     return pol
