@@ -61,7 +61,9 @@ def _pandas_npv(model: RiskModel, option: str, x: np.ndarray) -> np.ndarray:
         wins = rec["windows"]
         pieces = []
 
-        def line(item: str, amount: np.ndarray, lo: int, source: str = "") -> None:
+        def line(
+            item: str, amount: np.ndarray, lo: int, source: str = "", pieces: list = pieces
+        ) -> None:
             pieces.append(
                 pd.DataFrame(
                     {
