@@ -97,7 +97,7 @@ def test_one_and_two_workers_give_identical_results(
     for n in (1, 2):
         with (
             LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=False, dashboard_address=None
+                n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0"
             ) as cluster,
             Client(cluster) as client,
         ):

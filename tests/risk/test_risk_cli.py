@@ -96,7 +96,7 @@ def test_a_cluster_that_goes_away_mid_run_is_a_clear_error() -> None:
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
     )
     client = Client(cluster)
     try:
