@@ -75,7 +75,8 @@ def _register_subcommands() -> None:
     import insource.demand.cli
     import insource.plan.cli
     import insource.plant.cli
-    import insource.report.cli  # noqa: F401
+    import insource.report.cli
+    import insource.risk.cli  # noqa: F401
 
 
 #: The module that adds each top-level command, so that a run imports only what it
@@ -89,6 +90,7 @@ _COMMAND_MODULES = {
     "import": "insource.plan.cli",
     "plant": "insource.plant.cli",
     "report": "insource.report.cli",
+    "risk": "insource.risk.cli",
 }
 
 

@@ -21,7 +21,7 @@ def test_chunks_cover_the_range() -> None:
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_one_and_two_workers_give_identical_results() -> None:
     here = np.concatenate(map_chunks(work, 1000, 128, seed=42))
-    with dask_client(workers=1) as client:
+    with dask_client(workers=1, processes=False) as client:
         one = np.concatenate(map_chunks(work, 1000, 128, seed=42, client=client))
         client.cluster.scale(2)
         client.wait_for_workers(2, timeout=60)

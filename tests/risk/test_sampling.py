@@ -102,3 +102,13 @@ def test_marginals_and_correlations_from_the_builtin_case() -> None:
         if m.distribution == "discrete":
             assert set(col) <= set(m.values)
     assert isinstance(frame, pd.DataFrame)
+
+
+@pytest.mark.parametrize(("a", "b"), [(1.1, 4.9), (3.0, 3.0), (4.9, 1.1), (1.4, 4.6)])
+def test_tabulated_pert_quantiles_are_close_to_the_exact_ones(a: float, b: float) -> None:
+    from scipy import special
+
+    from insource.risk._distributions import _beta_ppf
+
+    u = np.random.default_rng(0).random(200_000)
+    assert np.abs(_beta_ppf(a, b, u) - special.betaincinv(a, b, u)).max() < 2.5e-5

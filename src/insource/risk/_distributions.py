@@ -18,15 +18,42 @@ Families (parameters as in the ``uncertainty`` table):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from insource.case._convert import parse_list
 
 __all__ = ["Marginal", "marginals_from_case"]
+
+
+#: Points of the tabulated beta quantile function (see :func:`_beta_ppf`).
+_GRID = 2**12
+
+
+@functools.lru_cache(maxsize=64)
+def _beta_table(a: float, b: float) -> np.ndarray:
+    return np.asarray(special.betaincinv(a, b, np.linspace(0.0, 1.0, _GRID + 1)), dtype=float)
+
+
+def _beta_ppf(a: float, b: float, u: np.ndarray) -> np.ndarray:
+    """Beta quantiles: linear interpolation in a table of 4,097 exact quantiles.
+
+    The incomplete-beta inverse costs microseconds a value; the table is
+    computed once per shape (cached) and the interpolation stays within
+    2.5e-5 of the distribution's range of the exact quantile for PERT shapes
+    (checked in the tests); the exact inverse is used outright in the outer
+    16 cells of each tail, where the quantile function is steepest.
+    """
+    grid = np.linspace(0.0, 1.0, _GRID + 1)
+    out = np.interp(u, grid, _beta_table(a, b))
+    tail = (u < grid[16]) | (u > grid[-17])
+    if tail.any():
+        out[tail] = special.betaincinv(a, b, u[tail])
+    return out
 
 
 @dataclass(frozen=True)
@@ -52,6 +79,11 @@ class Marginal:
             cum[-1] = 1.0
             idx = np.searchsorted(cum, u, side="right")
             return np.asarray(self.values)[np.minimum(idx, len(self.values) - 1)]
+        if kind == "pert":
+            lo, mode, hi = self.params
+            a = 1 + 4 * (mode - lo) / (hi - lo)
+            b = 1 + 4 * (hi - mode) / (hi - lo)
+            return lo + (hi - lo) * _beta_ppf(a, b, u)
         return np.asarray(self._frozen().ppf(u), dtype=float)
 
     def _frozen(self) -> stats.rv_continuous:

@@ -1,0 +1,242 @@
+"""Risk benchmarks (issue 5).
+
+1. Evaluator throughput on the built-in case ``nissan-kei-ev``: three options
+   (status quo, insource FY2028, status quo with LFP) x 120 months x 2 products,
+   in sample x month x product cells per second (cells counted per option),
+   against a straightforward pandas implementation in the same run: each
+   sample's money lines through ``insource.finance.cash_flow`` and ``npv`` (the
+   planner's reporting path), which also checks that both give the same NPV.
+2. Peak memory of 10 million samples (sampling + evaluation, in chunks) in a
+   fresh subprocess (``resource.getrusage`` max RSS).
+3. Scaling of the sampled evaluation with 1 and 2 local Dask worker processes
+   against the same run in this process.
+
+``python -m benchmarks --only risk`` (``RISK_BENCH_SAMPLES`` overrides the
+10 million of part 2).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from insource.case import load_case
+from insource.finance import cash_flow, depreciation_schedule, npv
+from insource.plan import compare
+from insource.risk import evaluate_policy, risk_model, sample
+from insource.risk._analyse import CHUNK, RiskModel, _chunk_npv
+from insource.risk._cluster import dask_client, map_chunks
+from insource.risk._evaluate import evaluate
+
+OPTIONS = ["contract", "insource-fy2028", "contract-lfp"]
+
+
+def _model() -> RiskModel:
+    case = load_case("nissan-kei-ev")
+    cmp = compare(case)
+    cmp.results = {k: cmp.results[k] for k in OPTIONS}
+    return risk_model(case, cmp)
+
+
+def _pandas_npv(model: RiskModel, option: str, x: np.ndarray) -> np.ndarray:
+    """One sample at a time: volumes, then tidy money lines, then cash flow and NPV in pandas."""
+    pol = model.policies[model.options.index(option)]
+    periods = pd.period_range(model.case.finance["start"], periods=pol.n_months, freq="M")
+    out = np.empty(len(x))
+    sc = model.scenario_column
+    for s, row in enumerate(x):
+        dx = (row - model.x0)[None, :]
+        scen = None
+        if sc is not None:
+            scen = np.array([int(row[sc])])
+            dx[:, sc] = 0.0
+        rec: dict[str, object] = {}
+        evaluate_policy(pol, dx, scen, record=rec)
+        wins = rec["windows"]
+        pieces = []
+
+        def line(
+            item: str, amount: np.ndarray, lo: int, source: str = "", pieces: list = pieces
+        ) -> None:
+            pieces.append(
+                pd.DataFrame(
+                    {
+                        "period": periods[lo : lo + len(amount)],
+                        "product": "",
+                        "site": "",
+                        "source": source,
+                        "item": item,
+                        "amount": amount,
+                    }
+                )
+            )
+
+        for i in range(len(pol.markets)):
+            lo, hi = wins[i]  # type: ignore[index]
+            dem, lost = rec["demand"][i][0], rec["lost"][i][0]  # type: ignore[index]
+            price = pol.price[i].at(dx, lo, hi)[0]
+            line("revenue", price * (dem - lost), lo)
+            line("penalty", -pol.penalty[i].at(dx, lo, hi)[0] * lost, lo)
+        for j, r in enumerate(pol.routes):
+            lo, hi = wins[r.market]  # type: ignore[index]
+            v = rec["volume"][j][0]  # type: ignore[index]
+            mat = pol.material[r.market].at(dx, lo, hi)[0]
+            bat = pol.battery[r.market].at(dx, lo, hi)[0]
+            if r.kind == "inhouse":
+                line("material", -mat * v, lo, "line")
+                line("battery", -bat * v, lo, "line")
+                line("conversion", -r.cost.at(dx, lo, hi)[0] * v, lo, "line")
+            else:
+                pc = pol.price_c[r.unit].at(dx, lo, hi)[0]
+                line("contract", -pc * v, lo, "contract")
+                line("jv_profit", pol.jv_share[r.unit] * pc * v, lo, "contract")
+                line("logistics", -r.cost.at(dx, lo, hi)[0] * v, lo, "contract")
+                if r.consign:
+                    line("material", -(mat + bat) * v, lo, "contract")
+        T = pol.n_months
+        for k in range(len(pol.fixed)):
+            line("fixed", -pol.fixed[k].at(dx)[0] * pol.producing[k], 0, "line")
+            if not np.isnan(pol.capex_spend[k]):
+                cap = float(pol.capex[k].at(dx).reshape(-1)[0])
+                years = float(pol.dep_years[k].at(dx).reshape(-1)[0])
+                spend = int(pol.capex_spend[k])
+                pieces.append(
+                    pd.DataFrame(
+                        {
+                            "period": [periods[0] + spend],
+                            "product": "",
+                            "site": "",
+                            "source": "line",
+                            "item": "capex",
+                            "amount": [-cap],
+                        }
+                    )
+                )
+                dep = depreciation_schedule(T, np.array([pol.capex_start[k]]), years)[0]
+                line("depreciation", -cap * dep, 0, "line")
+        for li in range(len(pol.shift_money)):
+            line("shift", pol.shift_money[li].at(dx)[0], 0, "line")
+        for c in range(len(pol.price_c)):
+            if pol.exit_month[c] >= 0:
+                amount = np.zeros(T)
+                amount[pol.exit_month[c]] = -float(pol.exit_cost[c].at(dx).reshape(-1)[0])
+                line("exit", amount, 0, "contract")
+        line("dev_cost", pol.constant, 0)
+        lines = pd.concat(pieces, ignore_index=True)
+        rate = float(pol.discount_rate.at(dx).reshape(-1)[0])
+        tax = float(pol.tax_rate.at(dx).reshape(-1)[0])
+        cash = cash_flow(lines, tax)
+        out[s] = npv(cash.groupby("period")["cash"].sum(), periods[0], rate)
+    return out
+
+
+def bench_throughput(model: RiskModel, n: int = 100_000, n_pandas: int = 60) -> None:
+    x = sample(model.marginals, n, "lhs", 0, model.correlation).values
+    evaluate(model.policies, x[:1000], model.x0, model.scenario_column)  # warm-up
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        v = evaluate(model.policies, x, model.x0, model.scenario_column)
+        times.append(time.perf_counter() - t)
+    fast = min(times)
+    T = model.policies[0].n_months
+    M = len(model.policies[0].markets)
+    cells = n * len(model.policies) * T * M
+    t = time.perf_counter()
+    slow = np.column_stack([_pandas_npv(model, o, x[:n_pandas]) for o in model.options])
+    per_sample_pandas = (time.perf_counter() - t) / n_pandas
+    err = np.max(np.abs(slow - v[:n_pandas]) / np.maximum(np.abs(v[:n_pandas]), 1.0))
+    per_sample_fast = fast / n
+    print(
+        f"evaluator: {n:,} samples x {len(model.policies)} options x {T} months x {M} products "
+        f"= {cells / 1e6:.0f} M cells in {fast:.2f} s (best of 3): {cells / fast / 1e6:.1f} M cells/s"
+    )
+    print(
+        f"pandas (money lines -> cash_flow -> npv, one sample at a time): "
+        f"{per_sample_pandas * 1e3:.1f} ms/sample ({n_pandas} samples); "
+        f"vectorised {per_sample_fast * 1e6:.2f} us/sample: ratio {per_sample_pandas / per_sample_fast:,.0f}x; "
+        f"largest relative NPV difference {err:.1e}"
+    )
+
+
+def bench_memory(samples: int) -> None:
+    code = f"""
+import resource, time, functools, pickle, sys
+import numpy as np
+from insource.risk._analyse import _chunk_npv, CHUNK
+from insource.risk._cluster import map_chunks
+model = pickle.load(open(sys.argv[1], "rb"))
+fn = functools.partial(_chunk_npv, policies=model.policies, marginals=model.marginals,
+    correlation=model.correlation, x0=model.x0, scenario_column=model.scenario_column, method="lhs")
+t = time.perf_counter()
+parts = map_chunks(fn, {samples}, CHUNK, 0)
+v = np.concatenate(parts)
+print(v.shape, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    import pickle
+    import tempfile
+
+    model = _model_cache[0]
+    with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
+        pickle.dump(model, f)
+    try:
+        res = subprocess.run(
+            [sys.executable, "-c", code, f.name], capture_output=True, text=True, check=True
+        )
+    finally:
+        os.unlink(f.name)
+    shape, seconds, mb = res.stdout.strip().rsplit(" ", 2)
+    print(
+        f"memory: {samples:,} samples x {len(model.options)} options sampled and evaluated in "
+        f"chunks of {CHUNK:,}: peak RSS {float(mb):,.0f} MB, {float(seconds):.0f} s (result {shape})"
+    )
+
+
+def bench_workers(model: RiskModel, n: int = 262_144) -> None:
+    fn = functools.partial(
+        _chunk_npv,
+        policies=model.policies,
+        marginals=model.marginals,
+        correlation=model.correlation,
+        x0=model.x0,
+        scenario_column=model.scenario_column,
+        method="lhs",
+    )
+    t = time.perf_counter()
+    here = np.concatenate(map_chunks(fn, n, CHUNK, 0))
+    base = time.perf_counter() - t
+    print(f"in this process: {n:,} samples in {base:.2f} s")
+    for k in (1, 2):
+        with dask_client(workers=k) as client:
+            client.submit(lambda: 0).result()  # workers up
+            t = time.perf_counter()
+            got = np.concatenate(map_chunks(fn, n, CHUNK, 0, client=client))
+            dt = time.perf_counter() - t
+        same = np.array_equal(got, here)
+        print(
+            f"{k} Dask worker process(es): {dt:.2f} s, speed-up {base / dt:.2f}x vs in-process; "
+            f"identical results: {same}"
+        )
+
+
+_model_cache: list[RiskModel] = []
+
+
+def main() -> None:
+    print(f"load average {os.getloadavg()[0]:.1f} (2 cores)")
+    model = _model()
+    _model_cache.append(model)
+    bench_throughput(model)
+    bench_workers(model)
+    bench_memory(int(os.environ.get("RISK_BENCH_SAMPLES", "10000000")))
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
