@@ -189,7 +189,7 @@ def test_cli_writes_both_files_and_prints_the_path(
     assert "model size (buy)" in out.read_text()
 
 
-def test_cli_runs_risk_when_the_risk_package_has_analyse(
+def test_cli_hands_the_comparison_samples_and_seed_to_risk(
     tiny_compared, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     import insource.report.cli as cli
@@ -203,8 +203,6 @@ def test_cli_runs_risk_when_the_risk_package_has_analyse(
             progress(samples, samples)
         return hand_risk(list(comparison.summary["option"]), comparison.baseline, seed=seed)
 
-    if not hasattr(insource.risk, "analyse"):  # before the risk package lands
-        assert cli._run_risk(case, cmp, 10, 0, None) is None
     monkeypatch.setattr(insource.risk, "analyse", analyse, raising=False)
     monkeypatch.setattr(cli, "compare", lambda case, progress=None: cmp)
     monkeypatch.setattr(cli, "_model_size", lambda r: {"option": r.option})  # tested above

@@ -33,13 +33,10 @@ def _run_risk(
     samples: int,
     seed: int,
     progress: Callable[..., None] | None,
-) -> RiskLike | None:
-    """Run ``insource.risk.analyse`` when the risk package has it, else ``None``."""
-    import insource.risk
+) -> RiskLike:
+    """Sample the case's uncertainty and evaluate every option (``insource.risk.analyse``)."""
+    from insource.risk import analyse
 
-    analyse = getattr(insource.risk, "analyse", None)
-    if analyse is None:
-        return None
     result: RiskLike = analyse(
         case, comparison=comparison, samples=samples, seed=seed, progress=progress
     )
@@ -192,7 +189,7 @@ def report_command(
         progress.update(
             risk_task,
             completed=samples,
-            description="risk analysis" if risk is not None else "risk: not available",
+            description="risk analysis",
         )
         timings["risk"] = time.perf_counter() - t0
         progress.advance(overall)
