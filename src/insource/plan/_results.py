@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import linopy
@@ -21,7 +22,7 @@ from insource.plan._data import PlanData
 from insource.plan._solve import SolveOutcome
 from insource.plan._terms import objective_terms
 
-__all__ = ["PlanResult", "collect_results"]
+__all__ = ["PlanResult", "collect_results", "solution_arrays"]
 
 
 @dataclass
@@ -116,12 +117,25 @@ def _label(d: PlanData, var: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def solution_arrays(m: linopy.Model) -> dict[str, xr.DataArray]:
+    """The solution of every variable of a solved model, by name."""
+    return {name: m.variables[name].solution for name in m.variables}
+
+
 def collect_results(
-    m: linopy.Model, d: PlanData, outcome: SolveOutcome, constant: float, option: str
+    solution: Mapping[str, xr.DataArray],
+    d: PlanData,
+    outcome: SolveOutcome,
+    constant: float,
+    option: str,
 ) -> PlanResult:
-    """Turn a solved model into tidy tables and evaluate its NPV with insource.finance."""
+    """Turn a solution into tidy tables and evaluate its NPV with insource.finance.
+
+    ``solution``: the value of every variable by name (NaN where masked), as
+    from :func:`solution_arrays`.
+    """
     fin = d.case.finance
-    sol = {name: m.variables[name].solution.fillna(0.0) for name in m.variables}
+    sol = {name: x.fillna(0.0) for name, x in solution.items()}
     index: dict[str, pd.DataFrame] = {}  # each variable's coordinates, labelled once
     pieces = []
     for term in objective_terms(d):
