@@ -14,7 +14,14 @@ from insource.finance import irr, payback_months
 from insource.plan._data import PlanData, PlanSettings, plan_data, policy_union, select_option
 from insource.plan._infeasible import InfeasiblePlan, explain_infeasibility
 from insource.plan._model import build_model, objective_constant, policy_bounds
-from insource.plan._results import PlanResult, capacity_duals, collect_results, solution_arrays
+from insource.plan._results import (
+    PlanResult,
+    ResultLayout,
+    capacity_duals,
+    collect_results,
+    result_layout,
+    solution_arrays,
+)
 from insource.plan._solve import Resolver, solve_model
 from insource.plan._start import WARM_START_INTEGERS, status_quo_start
 
@@ -230,6 +237,7 @@ def compare(
         # one model for the options that share their data; each option is bounds on it
         m = build_model(policy_union([data[n] for n in members]))
         solver = Resolver(m)
+        layout: ResultLayout | None = None  # the results' labels, once per case
         for name in members:
             if progress is not None:
                 progress(name)
@@ -250,7 +258,10 @@ def compare(
                     f"option {name!r}: no feasible plan found within the time limit of {time_limit} s",
                     "raise --time-limit",
                 )
-            solved[name] = collect_results(solution, d, outcome, objective_constant(d), name)
+            layout = layout or result_layout(d, solution)
+            solved[name] = collect_results(
+                solution, d, outcome, objective_constant(d), name, layout
+            )
     results = {n: solved[n] for n in names if n in solved}
     failed = {n: failed[n] for n in names if n in failed}
     if baseline not in results:

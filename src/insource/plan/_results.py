@@ -22,7 +22,7 @@ from insource.plan._data import PlanData
 from insource.plan._solve import SolveOutcome
 from insource.plan._terms import objective_terms
 
-__all__ = ["PlanResult", "collect_results", "solution_arrays"]
+__all__ = ["PlanResult", "ResultLayout", "collect_results", "result_layout", "solution_arrays"]
 
 
 @dataclass
@@ -91,7 +91,10 @@ def _frame(da: xr.DataArray, name: str = "value") -> pd.DataFrame:
 
 
 def _period(labels: pd.Series) -> pd.Series:
-    return pd.PeriodIndex(labels.astype(str), freq="M").to_series().reset_index(drop=True)
+    """``YYYY-MM`` labels as monthly periods (each distinct label parsed once)."""
+    unique, inverse = np.unique(labels.astype(str).to_numpy(), return_inverse=True)
+    periods = pd.PeriodIndex(unique, freq="M").take(inverse.reshape(-1))
+    return periods.to_series().reset_index(drop=True)
 
 
 def _label(d: PlanData, var: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,41 +125,74 @@ def solution_arrays(m: linopy.Model) -> dict[str, xr.DataArray]:
     return {name: m.variables[name].solution for name in m.variables}
 
 
+@dataclass
+class ResultLayout:
+    """What the results of every option of one case share, computed once.
+
+    Parameters
+    ----------
+    terms
+        ``(item, variable, coefficient)`` of every money term, the
+        coefficient flattened over the variable's dimensions.
+    index
+        Each variable's coordinates (every combination, in its dimension
+        order), labelled with product, site and source.
+    fixed
+        The money lines no decision changes: revenue of all demand, today's
+        shifts.
+
+    """
+
+    terms: list[tuple[str, str, np.ndarray]]
+    index: dict[str, pd.DataFrame]
+    fixed: list[pd.DataFrame]
+
+
+def result_layout(d: PlanData, solution: Mapping[str, xr.DataArray]) -> ResultLayout:
+    """The :class:`ResultLayout` of the case of ``d`` for solutions shaped like ``solution``."""
+    index: dict[str, pd.DataFrame] = {}
+    for name, x in solution.items():
+        rows = pd.MultiIndex.from_product([x.indexes[k] for k in x.dims], names=list(x.dims))
+        index[name] = _label(d, name, rows.to_frame(index=False))
+    terms = []
+    for term in objective_terms(d):
+        if term.var in solution:
+            x = solution[term.var]
+            coef = term.coef.broadcast_like(x).transpose(*x.dims).to_numpy().reshape(-1)
+            terms.append((term.item, term.var, coef))
+    # revenue of all demand (the decision part is the lost-sales term)
+    rev = _frame(d.price * d.demand.sum("region"), "amount")
+    rev["site"], rev["source"], rev["item"] = "", "market", "revenue"
+    # today's shifts are paid in every option: shift cost counts against them
+    base = _frame(d.shift_cost * d.base_shifts, "amount")
+    base["item"] = "shift"
+    return ResultLayout(terms, index, [rev, _label(d, "Line-shifts", base)])
+
+
 def collect_results(
     solution: Mapping[str, xr.DataArray],
     d: PlanData,
     outcome: SolveOutcome,
     constant: float,
     option: str,
+    layout: ResultLayout | None = None,
 ) -> PlanResult:
     """Turn a solution into tidy tables and evaluate its NPV with insource.finance.
 
     ``solution``: the value of every variable by name (NaN where masked), as
-    from :func:`solution_arrays`.
+    from :func:`solution_arrays`. ``layout``: :func:`result_layout` of the
+    case, when several options of it are collected (computed here if not given).
     """
     fin = d.case.finance
     sol = {name: x.fillna(0.0) for name, x in solution.items()}
-    index: dict[str, pd.DataFrame] = {}  # each variable's coordinates, labelled once
+    layout = layout or result_layout(d, sol)
+    flat = {name: x.to_numpy().reshape(-1) for name, x in sol.items()}
     pieces = []
-    for term in objective_terms(d):
-        if term.var not in sol:
-            continue
-        x = sol[term.var]
-        if term.var not in index:
-            rows = pd.MultiIndex.from_product([x.indexes[k] for k in x.dims], names=list(x.dims))
-            index[term.var] = _label(d, term.var, rows.to_frame(index=False))
-        amount = (x * term.coef).transpose(*x.dims).to_numpy().reshape(-1)
+    for item, var, coef in layout.terms:
+        amount = flat[var] * coef
         keep = np.abs(amount) > 1e-12
-        f = index[term.var][keep].assign(amount=amount[keep], item=term.item)
-        pieces.append(f)
-    # revenue of all demand (the decision part is the lost-sales term above)
-    rev = _frame(d.price * d.demand.sum("region"), "amount")
-    rev["site"], rev["source"], rev["item"] = "", "market", "revenue"
-    pieces.append(rev)
-    # today's shifts are paid in every option: shift cost counts against them
-    base = _frame(d.shift_cost * d.base_shifts, "amount")
-    base["item"] = "shift"
-    pieces.append(_label(d, "Line-shifts", base))
+        pieces.append(layout.index[var][keep].assign(amount=amount[keep], item=item))
+    pieces += layout.fixed
     # capex at the tooling decision, depreciation from the start of production
     z = sol["Capability-start"]
     T = d.n_months
@@ -203,10 +239,10 @@ def collect_results(
 
     # ---- volumes ------------------------------------------------------------
     vol = []
-    x = _label(d, "Capability-volume", _frame(sol["Capability-volume"], "volume"))
+    x = layout.index["Capability-volume"].assign(volume=flat["Capability-volume"])
     vol.append(x.assign(kind="inhouse"))
     if "Contract-volume" in sol:
-        y = _label(d, "Contract-volume", _frame(sol["Contract-volume"], "volume"))
+        y = layout.index["Contract-volume"].assign(volume=flat["Contract-volume"])
         vol.append(y.assign(kind="contract"))
     if "Product-lost" in sol:
         lost = _frame(sol["Product-lost"], "volume").assign(site="lost", source="lost", kind="lost")
