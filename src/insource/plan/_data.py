@@ -29,8 +29,38 @@ __all__ = [
     "PlanSettings",
     "plan_data",
     "policy_union",
+    "same_structure",
     "select_option",
 ]
+
+#: The option-independent arrays that shape the model (its variables,
+#: constraints, bounds and constraint coefficients); every other coefficient
+#: only prices it (the objective), and the policy's arrays (``allowed_start``,
+#: ``producing``, ``exit_allowed``, ``contract_cap_share``) become bounds on the
+#: union model (:func:`policy_union`). A new array used by a
+#: ``define_*_variables`` or ``define_*_constraints`` function in
+#: :mod:`._model` belongs here.
+STRUCTURE = (
+    "demand",
+    "remaining",
+    "capable",
+    "existing",
+    "ramp_gap",
+    "umax",
+    "hours",
+    "speed",
+    "other_hours",
+    "min_shifts",
+    "max_shifts",
+    "shift_free",
+    "window",
+    "first",
+    "ccap",
+    "cmin",
+    "of_product",
+    "fy",
+    "top_pay",
+)
 
 
 @dataclass(frozen=True)
@@ -606,8 +636,8 @@ def _apply_policy(base: PlanData, option: dict[str, Any]) -> PlanData:
 def policy_union(options: list[PlanData]) -> PlanData:
     """One planning problem holding the decisions of every option in ``options``.
 
-    The options must share their option-independent arrays (one case, one
-    set of overrides, one settings). The union allows every start and exit
+    The options must have the same structure (:func:`same_structure`); the
+    coefficients that price the model are those of the first. The union allows every start and exit
     that any option allows (forced starts included, with no start forced),
     and caps the contract share wherever any option caps it, at the lowest
     cap. Each option is then this problem with bounds: a start or exit it
@@ -630,3 +660,15 @@ def policy_union(options: list[PlanData]) -> PlanData:
         contract_cap_share=first.contract_cap_share.copy(data=share),
         forced_start=[],
     )
+
+
+def same_structure(a: PlanData, b: PlanData) -> bool:
+    """Whether the options of ``a`` and ``b`` can share one model (each with its objective).
+
+    True when the settings and every array in :data:`STRUCTURE` (values and
+    coordinates) agree: e.g. two options whose overrides change only prices
+    and costs. Their policies may differ: :func:`policy_union` holds both.
+    """
+    if a.settings != b.settings:
+        return False
+    return all(getattr(a, name).equals(getattr(b, name)) for name in STRUCTURE)

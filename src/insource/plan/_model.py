@@ -34,7 +34,7 @@ from linopy.constants import TERM_DIM
 from insource.plan._data import TEXTBOOK_BIG_M, PlanData
 from insource.plan._terms import capex_weights, fy_weights, objective_terms, period_weights
 
-__all__ = ["ELASTIC", "Bounds", "build_model", "policy_bounds"]
+__all__ = ["ELASTIC", "Bounds", "build_model", "objective_parts", "policy_bounds"]
 
 #: Constraint families that get a slack in the elastic relaxation, with what
 #: a positive slack means.
@@ -452,6 +452,11 @@ def define_objective(m: linopy.Model, d: PlanData) -> None:
     The constant revenue of all demand and the JV development cost are added
     back by :func:`objective_constant`.
     """
+    m.add_objective(_flat(m, objective_parts(m, d)), sense="max")
+
+
+def objective_parts(m: linopy.Model, d: PlanData) -> list[Part]:
+    """The objective of :func:`define_objective` as (coefficients, labels) per variable, flattened."""
     w = period_weights(d)
     wf = fy_weights(d)
     coefs: dict[str, xr.DataArray] = {"Capability-start": capex_weights(d)}
@@ -466,7 +471,7 @@ def define_objective(m: linopy.Model, d: PlanData) -> None:
         labels = m.variables[name].labels
         values = coef.broadcast_like(labels).transpose(*labels.dims).to_numpy()
         parts.append((values.reshape(-1), labels.to_numpy().reshape(-1)))
-    m.add_objective(_flat(m, parts), sense="max")
+    return parts
 
 
 def _flat(m: linopy.Model, parts: list[Part]) -> linopy.LinearExpression:

@@ -11,9 +11,16 @@ import pandas as pd
 from insource.case import Case
 from insource.errors import InsourceError
 from insource.finance import irr, payback_months
-from insource.plan._data import PlanData, PlanSettings, plan_data, policy_union, select_option
+from insource.plan._data import (
+    PlanData,
+    PlanSettings,
+    plan_data,
+    policy_union,
+    same_structure,
+    select_option,
+)
 from insource.plan._infeasible import InfeasiblePlan, explain_infeasibility
-from insource.plan._model import build_model, objective_constant, policy_bounds
+from insource.plan._model import build_model, objective_constant, objective_parts, policy_bounds
 from insource.plan._results import (
     PlanResult,
     ResultLayout,
@@ -207,8 +214,10 @@ def compare(
 ) -> Comparison:
     """Plan every option of the case and measure it against the baseline option.
 
-    The options that share a case (the same overrides) share one model: it
-    holds every start and exit any of them allows
+    The options whose models differ at most in their objective
+    (:func:`~insource.plan._data.same_structure`: the same case, or overrides
+    that change only prices) share one model: it holds every start and exit
+    any of them allows
     (:func:`~insource.plan._data.policy_union`), is built and handed to
     HiGHS once, and each option is solved as bounds on it
     (:func:`~insource.plan._model.policy_bounds`, :class:`~insource.plan._solve.Resolver`).
@@ -231,37 +240,50 @@ def compare(
         data[name] = plan_data(case, row, settings, demand, bases.get(key))
         bases.setdefault(key, data[name])
         groups.setdefault(key, []).append(name)
+    # options whose data differ only in prices share one model (each its own objective)
+    families: list[list[str]] = []
+    for key in groups:
+        home = next((f for f in families if same_structure(bases[f[0]], bases[key])), None)
+        if home is None:
+            families.append([key])
+        else:
+            home.append(key)
     solved: dict[str, PlanResult] = {}
     failed: dict[str, str] = {}
-    for key, members in groups.items():
-        # one model for the options that share their data; each option is bounds on it
-        m = build_model(policy_union([data[n] for n in members]))
+    for keys in families:
+        # one model for the family's options; each option is bounds on it
+        m = build_model(policy_union([data[n] for k in keys for n in groups[k]]))
         solver = Resolver(m)
-        layout: ResultLayout | None = None  # the results' labels, once per case
-        for name in members:
-            if progress is not None:
-                progress(name)
-            d = data[name]
-            start = status_quo_start(d) if _integers(d) >= WARM_START_INTEGERS else None
-            columns, rows = policy_bounds(m, d)
-            outcome, solution = solver.solve(columns, rows, time_limit, gap, start)
-            if outcome.status == "infeasible":
-                try:  # the option's own model explains what cannot be met
-                    solved[name] = plan(
-                        case, name, settings, time_limit, gap, False, demand, bases[key]
-                    )
-                except InfeasiblePlan as exc:
-                    failed[name] = "; ".join(str(p) for p in exc.problems)
-                continue
-            if outcome.status == "no_solution":
-                raise InsourceError(
-                    f"option {name!r}: no feasible plan found within the time limit of {time_limit} s",
-                    "raise --time-limit",
+        for key in keys:
+            objective = None if key == keys[0] else objective_parts(m, bases[key])
+            layout: ResultLayout | None = None  # the results' labels, once per case
+            for name in groups[key]:
+                if progress is not None:
+                    progress(name)
+                d = data[name]
+                start = status_quo_start(d) if _integers(d) >= WARM_START_INTEGERS else None
+                col_bounds, row_bounds = policy_bounds(m, d)
+                outcome, solution = solver.solve(
+                    col_bounds, row_bounds, time_limit, gap, start, objective
                 )
-            layout = layout or result_layout(d, solution)
-            solved[name] = collect_results(
-                solution, d, outcome, objective_constant(d), name, layout
-            )
+                if outcome.status == "infeasible":
+                    try:  # the option's own model explains what cannot be met
+                        solved[name] = plan(
+                            case, name, settings, time_limit, gap, False, demand, bases[key]
+                        )
+                    except InfeasiblePlan as exc:
+                        failed[name] = "; ".join(str(p) for p in exc.problems)
+                    continue
+                if outcome.status == "no_solution":
+                    raise InsourceError(
+                        f"option {name!r}: no feasible plan found within the time limit of "
+                        f"{time_limit} s",
+                        "raise --time-limit",
+                    )
+                layout = layout or result_layout(d, solution)
+                solved[name] = collect_results(
+                    solution, d, outcome, objective_constant(d), name, layout
+                )
     results = {n: solved[n] for n in names if n in solved}
     failed = {n: failed[n] for n in names if n in failed}
     if baseline not in results:

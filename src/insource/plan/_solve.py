@@ -219,6 +219,7 @@ class Resolver:
         lp = self.highs.getLp()
         self._col_bounds = (np.asarray(lp.col_lower_), np.asarray(lp.col_upper_))
         self._row_bounds = (np.asarray(lp.row_lower_), np.asarray(lp.row_upper_))
+        self._costs = np.asarray(lp.col_cost_, dtype=float)
         self._shapes = {name: m.variables[name].labels for name in m.variables}
         self._labels = {name: da.to_numpy() for name, da in self._shapes.items()}
         self._mip = bool(m.binaries.nvars or m.integers.nvars)
@@ -242,8 +243,12 @@ class Resolver:
         time_limit: float | None = None,
         gap: float | None = None,
         start: Start | None = None,
+        objective: list[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> tuple[SolveOutcome, dict[str, xr.DataArray]]:
         """Solve under ``columns`` (by variable) and ``rows`` (by constraint) bounds.
+
+        ``objective``: other objective coefficients than the model's, as
+        ``(coefficients, variable labels)`` pairs (``Highs.changeColsCost``).
 
         Returns the outcome (classified as in :func:`solve_model`) and the
         value of every variable by name, over the variable's coordinates
@@ -252,7 +257,15 @@ class Resolver:
         h, m = self.highs, self.model
         t0 = time.perf_counter()
         n_col, n_row = len(self._col_bounds[0]), len(self._row_bounds[0])
-        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), *self._col_bounds)
+        every = np.arange(n_col, dtype=np.int32)
+        h.changeColsBounds(n_col, every, *self._col_bounds)
+        cost = self._costs
+        if objective is not None:
+            cost = np.zeros(n_col)
+            for coef, labels in objective:
+                pos, c, _ = self._entries(self._col, labels, coef, coef)
+                np.add.at(cost, pos, c)
+        h.changeColsCost(n_col, every, cost)
         if n_row:
             h.changeRowsBounds(n_row, np.arange(n_row, dtype=np.int32), *self._row_bounds)
         for name, (lower, upper) in (columns or {}).items():
@@ -293,5 +306,5 @@ class Resolver:
                 pos = self._col[np.maximum(labels, 0)] if len(self._col) else labels
                 x = np.where(labels >= 0, col[pos], np.nan)
             values[name] = self._shapes[name].copy(data=x)
-        objective = float(h.getObjectiveValue()) if has_plan else float("nan")
-        return SolveOutcome(status, termination, objective, rel_gap, seconds), values
+        value = float(h.getObjectiveValue()) if has_plan else float("nan")
+        return SolveOutcome(status, termination, value, rel_gap, seconds), values
