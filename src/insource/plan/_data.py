@@ -19,6 +19,9 @@ import xarray as xr
 from insource.case import Case
 from insource.case._views import other_load
 from insource.errors import InsourceError
+from insource.plan import _lazydask
+
+_lazydask.install()  # before the first xarray array is made: see _lazydask
 
 #: The arbitrary constant of the textbook formulation's linking constraint.
 TEXTBOOK_BIG_M = 1e7
