@@ -40,6 +40,7 @@ class PlanResult:
     utilisation: pd.DataFrame
     duals: pd.DataFrame = field(default_factory=pd.DataFrame)
     data: PlanData | None = None
+    _item_npv: pd.Series | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> str:
@@ -62,13 +63,15 @@ class PlanResult:
         return out
 
     def item_npv(self) -> pd.Series:
-        """Contribution of each P&L item to the NPV."""
-        d = self.data
-        assert d is not None
-        fin = d.case.finance
-        return item_npv(
-            self.lines, d.periods[0], float(fin["discount_rate"]), float(fin["tax_rate"])
-        )
+        """Contribution of each P&L item to the NPV (computed once; compare asks often)."""
+        if self._item_npv is None:
+            d = self.data
+            assert d is not None
+            fin = d.case.finance
+            self._item_npv = item_npv(
+                self.lines, d.periods[0], float(fin["discount_rate"]), float(fin["tax_rate"])
+            )
+        return self._item_npv.copy()
 
     def volume_by_site(self) -> pd.DataFrame:
         """Units by fiscal year, product and site (lost sales as site ``lost``)."""
