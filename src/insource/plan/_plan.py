@@ -254,6 +254,7 @@ def compare(
         # one model for the family's options; each option is bounds on it
         m = build_model(policy_union([data[n] for k in keys for n in groups[k]]))
         solver = Resolver(m)
+        shared: ResultLayout | None = None  # labelled coordinates, once per model
         for key in keys:
             objective = None if key == keys[0] else objective_parts(m, bases[key])
             layout: ResultLayout | None = None  # the results' labels, once per case
@@ -280,7 +281,8 @@ def compare(
                         f"{time_limit} s",
                         "raise --time-limit",
                     )
-                layout = layout or result_layout(d, solution)
+                layout = layout or result_layout(d, solution, shared)
+                shared = layout
                 solved[name] = collect_results(
                     solution, d, outcome, objective_constant(d), name, layout
                 )

@@ -149,12 +149,36 @@ class ResultLayout:
     terms: list[tuple[str, str, np.ndarray]]
     index: dict[str, pd.DataFrame]
     fixed: list[pd.DataFrame]
+    entities: tuple[object, ...] = ()
 
 
-def result_layout(d: PlanData, solution: Mapping[str, xr.DataArray]) -> ResultLayout:
-    """The :class:`ResultLayout` of the case of ``d`` for solutions shaped like ``solution``."""
+def _entities(d: PlanData) -> tuple[object, ...]:
+    """What the labels of :func:`_label` depend on: sites of lines, product and site of contracts."""
+    con = d.contracts
+    cols = [c for c in ("id", "product", "site") if c in con]
+    return (
+        tuple(map(str, d.site_of_line.index)),
+        tuple(map(str, d.site_of_line)),
+        tuple(tuple(map(str, con[c])) for c in cols),
+    )
+
+
+def result_layout(
+    d: PlanData, solution: Mapping[str, xr.DataArray], like: ResultLayout | None = None
+) -> ResultLayout:
+    """The :class:`ResultLayout` of the case of ``d`` for solutions shaped like ``solution``.
+
+    ``like``: the layout of another case of the same model (e.g. an override
+    of prices only), whose labelled coordinates are reused when its lines
+    and contracts have the same sites and products.
+    """
+    entities = _entities(d)
     index: dict[str, pd.DataFrame] = {}
+    if like is not None and like.entities == entities:
+        index = like.index
     for name, x in solution.items():
+        if name in index:
+            continue
         rows = pd.MultiIndex.from_product([x.indexes[k] for k in x.dims], names=list(x.dims))
         index[name] = _label(d, name, rows.to_frame(index=False))
     terms = []
@@ -169,7 +193,7 @@ def result_layout(d: PlanData, solution: Mapping[str, xr.DataArray]) -> ResultLa
     # today's shifts are paid in every option: shift cost counts against them
     base = _frame(d.shift_cost * d.base_shifts, "amount")
     base["item"] = "shift"
-    return ResultLayout(terms, index, [rev, _label(d, "Line-shifts", base)])
+    return ResultLayout(terms, index, [rev, _label(d, "Line-shifts", base)], entities)
 
 
 def collect_results(
