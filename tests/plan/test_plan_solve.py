@@ -10,7 +10,7 @@ import pytest
 from insource.cli import main
 from insource.plan import PlanSettings, build_model, plan_data, select_option, solve_model
 from insource.plan._model import objective_constant
-from insource.plan._results import collect_results
+from insource.plan._results import collect_results, solution_arrays
 from insource.plan._start import relaxation_start, round_relaxation, status_quo_start
 from insource.plan.cli import _status_text
 
@@ -71,7 +71,7 @@ def test_plan_stopped_at_the_limit_is_marked_with_its_gap(make_case):
     m = build_model(d)
     done = solve_model(m)
     stopped = dataclasses.replace(done, status="feasible", termination="time_limit", gap=0.02)
-    r = collect_results(m, d, stopped, objective_constant(d), "free")
+    r = collect_results(solution_arrays(m), d, stopped, objective_constant(d), "free")
     assert r.status == "feasible"
     assert r.gap == pytest.approx(0.02)
     text = _status_text(r)

@@ -19,6 +19,9 @@ import xarray as xr
 from insource.case import Case
 from insource.case._views import other_load
 from insource.errors import InsourceError
+from insource.plan import _lazydask
+
+_lazydask.install()  # before the first xarray array is made: see _lazydask
 
 #: The arbitrary constant of the textbook formulation's linking constraint.
 TEXTBOOK_BIG_M = 1e7
@@ -28,8 +31,39 @@ __all__ = [
     "PlanData",
     "PlanSettings",
     "plan_data",
+    "policy_union",
+    "same_structure",
     "select_option",
 ]
+
+#: The option-independent arrays that shape the model (its variables,
+#: constraints, bounds and constraint coefficients); every other coefficient
+#: only prices it (the objective), and the policy's arrays (``allowed_start``,
+#: ``producing``, ``exit_allowed``, ``contract_cap_share``) become bounds on the
+#: union model (:func:`policy_union`). A new array used by a
+#: ``define_*_variables`` or ``define_*_constraints`` function in
+#: :mod:`._model` belongs here.
+STRUCTURE = (
+    "demand",
+    "remaining",
+    "capable",
+    "existing",
+    "ramp_gap",
+    "umax",
+    "hours",
+    "speed",
+    "other_hours",
+    "min_shifts",
+    "max_shifts",
+    "shift_free",
+    "window",
+    "first",
+    "ccap",
+    "cmin",
+    "of_product",
+    "fy",
+    "top_pay",
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +155,8 @@ class PlanData:
     exit_terms: xr.DataArray  # [contract, period] bool: exit allowed by the contract's notice
     forced_start: list[tuple[str, str, str]] = field(default_factory=list)
     dev_cost: pd.DataFrame = field(default_factory=pd.DataFrame)  # partner, period, amount
+    parent: Case | None = None  # the case before the option's overrides
+    overrides: str = ""  # the option's overrides applied to ``parent``
 
     @property
     def n_months(self) -> int:
@@ -215,15 +251,24 @@ def plan_data(
     base
         The planning data of another option of the same case and settings
         (compare plans every option): its option-independent arrays are
-        reused when the option has no overrides.
+        reused when the option has the same overrides.
 
     """
     overrides = str(option.get("overrides") or "")
-    if any(t in overrides for t in ("products.", "demand_scenarios.", "scenarios.", "finance.")):
-        demand_table = None
-    case = case.with_overrides(option.get("overrides"))
-    if base is None or base.case is not case or base.settings != settings:
-        base = _case_data(case, settings, demand_table)
+    if (
+        base is None
+        or base.parent is not case
+        or base.overrides != overrides
+        or base.settings != settings
+    ):
+        if any(
+            t in overrides for t in ("products.", "demand_scenarios.", "scenarios.", "finance.")
+        ):
+            demand_table = None
+        derived = case.with_overrides(option.get("overrides"))
+        base = replace(
+            _case_data(derived, settings, demand_table), parent=case, overrides=overrides
+        )
     return _apply_policy(base, option)
 
 
@@ -589,3 +634,44 @@ def _apply_policy(base: PlanData, option: dict[str, Any]) -> PlanData:
         contract_cap_share=xr.DataArray(contract_share, coords=base.contract_cap_share.coords),
         forced_start=forced,
     )
+
+
+def policy_union(options: list[PlanData]) -> PlanData:
+    """One planning problem holding the decisions of every option in ``options``.
+
+    The options must have the same structure (:func:`same_structure`); the
+    coefficients that price the model are those of the first. The union allows every start and exit
+    that any option allows (forced starts included, with no start forced),
+    and caps the contract share wherever any option caps it, at the lowest
+    cap. Each option is then this problem with bounds: a start or exit it
+    does not allow fixed at 0, its forced start fixed at 1, volume and
+    production state fixed at 0 where it cannot produce, and its own cap on
+    the contract share (none where it has none); see
+    :func:`~insource.plan._model.policy_bounds`.
+    """
+    first = options[0]
+    allowed = np.logical_or.reduce([d.allowed_start.to_numpy() for d in options])
+    exits = np.logical_or.reduce([d.exit_allowed.to_numpy() for d in options])
+    share = np.minimum.reduce([d.contract_cap_share.to_numpy() for d in options])
+    existing = first.existing.to_numpy()
+    return replace(
+        first,
+        option={"id": "union", "policy": "optimise"},
+        allowed_start=first.allowed_start.copy(data=allowed),
+        producing=first.producing.copy(data=_producing(existing, allowed)),
+        exit_allowed=first.exit_allowed.copy(data=exits),
+        contract_cap_share=first.contract_cap_share.copy(data=share),
+        forced_start=[],
+    )
+
+
+def same_structure(a: PlanData, b: PlanData) -> bool:
+    """Whether the options of ``a`` and ``b`` can share one model (each with its objective).
+
+    True when the settings and every array in :data:`STRUCTURE` (values and
+    coordinates) agree: e.g. two options whose overrides change only prices
+    and costs. Their policies may differ: :func:`policy_union` holds both.
+    """
+    if a.settings != b.settings:
+        return False
+    return all(getattr(a, name).equals(getattr(b, name)) for name in STRUCTURE)

@@ -34,7 +34,7 @@ from linopy.constants import TERM_DIM
 from insource.plan._data import TEXTBOOK_BIG_M, PlanData
 from insource.plan._terms import capex_weights, fy_weights, objective_terms, period_weights
 
-__all__ = ["ELASTIC", "build_model"]
+__all__ = ["ELASTIC", "Bounds", "build_model", "objective_parts", "policy_bounds"]
 
 #: Constraint families that get a slack in the elastic relaxation, with what
 #: a positive slack means.
@@ -46,6 +46,8 @@ ELASTIC = {
 
 
 Fixed = dict[str, xr.DataArray]
+#: Lower and upper bounds by variable or constraint name, shaped like its labels.
+Bounds = dict[str, tuple[np.ndarray, np.ndarray]]
 Part = tuple[Any, np.ndarray]  # (coefficients, variable labels), see _stack
 
 
@@ -450,6 +452,11 @@ def define_objective(m: linopy.Model, d: PlanData) -> None:
     The constant revenue of all demand and the JV development cost are added
     back by :func:`objective_constant`.
     """
+    m.add_objective(_flat(m, objective_parts(m, d)), sense="max")
+
+
+def objective_parts(m: linopy.Model, d: PlanData) -> list[Part]:
+    """The objective of :func:`define_objective` as (coefficients, labels) per variable, flattened."""
     w = period_weights(d)
     wf = fy_weights(d)
     coefs: dict[str, xr.DataArray] = {"Capability-start": capex_weights(d)}
@@ -464,7 +471,7 @@ def define_objective(m: linopy.Model, d: PlanData) -> None:
         labels = m.variables[name].labels
         values = coef.broadcast_like(labels).transpose(*labels.dims).to_numpy()
         parts.append((values.reshape(-1), labels.to_numpy().reshape(-1)))
-    m.add_objective(_flat(m, parts), sense="max")
+    return parts
 
 
 def _flat(m: linopy.Model, parts: list[Part]) -> linopy.LinearExpression:
@@ -536,3 +543,52 @@ def build_model(d: PlanData, elastic: bool = False, fixed: Fixed | None = None) 
     else:
         define_objective(m, d)
     return m
+
+
+def policy_bounds(m: linopy.Model, d: PlanData) -> tuple[Bounds, Bounds]:
+    r"""One option as bounds on the model of :func:`~insource.plan._data.policy_union`.
+
+    Column bounds: :math:`z_{l,p,t} \le [\text{start allowed}]` and
+    :math:`z_{l,p,t} \ge 1` at the forced start (the ``Capability-forced``
+    equation of the option's own model); :math:`x_{l,p,r,t} = u_{l,p,t} = 0`
+    where the option cannot produce; :math:`e_{c,t} \le [\text{exit allowed}]`.
+    Row bounds: the option's own cap on ``Contract-share`` (:math:`+\infty`
+    where it has none). Every other variable and constraint keeps the union
+    model's bounds. The option's own model is this one with the fixed
+    columns removed (its masks), so both have the same optima.
+
+    Returns
+    -------
+    tuple
+        ``(columns, rows)``: :data:`Bounds` by variable and by constraint.
+
+    """
+    ix = _ix(d)
+    cols: Bounds = {}
+    z = m.variables["Capability-start"]
+    upper = _np(d.allowed_start, "line", "product", "period").astype(float)
+    lower = np.zeros_like(upper)
+    for line, product, month in d.forced_start:  # the option's one start
+        lower[
+            ix["line"].get_loc(line), ix["product"].get_loc(product), ix["period"].get_loc(month)
+        ] = 1
+    cols[z.name] = (lower, upper)
+    producing = _np(d.producing & d.capable, "line", "product", "period")
+    for name, on in (
+        ("Capability-volume", producing[..., None]),
+        ("Capability-producing", producing),
+    ):
+        v = m.variables[name]
+        cols[name] = (
+            np.where(on, v.lower.to_numpy(), 0.0),
+            np.where(on, v.upper.to_numpy(), 0.0),
+        )
+    if "Contract-exit" in m.variables:
+        upper = d.exit_allowed.to_numpy().astype(float)
+        cols["Contract-exit"] = (np.zeros_like(upper), upper)
+    rows: Bounds = {}
+    if "Contract-share" in m.constraints:
+        share = _np(d.contract_cap_share, "product", "period")
+        cap = share * _np(d.demand.sum("region"), "product", "period")
+        rows["Contract-share"] = (np.full_like(cap, -np.inf), np.where(share < 1, cap, np.inf))
+    return cols, rows

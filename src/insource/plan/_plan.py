@@ -11,11 +11,25 @@ import pandas as pd
 from insource.case import Case
 from insource.errors import InsourceError
 from insource.finance import irr, payback_months
-from insource.plan._data import PlanData, PlanSettings, plan_data, select_option
+from insource.plan._data import (
+    PlanData,
+    PlanSettings,
+    plan_data,
+    policy_union,
+    same_structure,
+    select_option,
+)
 from insource.plan._infeasible import InfeasiblePlan, explain_infeasibility
-from insource.plan._model import build_model, objective_constant
-from insource.plan._results import PlanResult, capacity_duals, collect_results
-from insource.plan._solve import solve_model
+from insource.plan._model import build_model, objective_constant, objective_parts, policy_bounds
+from insource.plan._results import (
+    PlanResult,
+    ResultLayout,
+    capacity_duals,
+    collect_results,
+    result_layout,
+    solution_arrays,
+)
+from insource.plan._solve import Resolver, solve_model
 from insource.plan._start import WARM_START_INTEGERS, status_quo_start
 
 __all__ = ["Comparison", "compare", "plan"]
@@ -63,7 +77,7 @@ def plan(
             f"option {name!r}: no feasible plan found within the time limit of {time_limit} s",
             "raise --time-limit",
         )
-    result = collect_results(m, d, outcome, objective_constant(d), name)
+    result = collect_results(solution_arrays(m), d, outcome, objective_constant(d), name)
     if duals:
         fixed = {
             v: m.variables[v].solution.fillna(0.0).round() for v in _INTEGER if v in m.variables
@@ -82,6 +96,12 @@ class Comparison:
     results: dict[str, PlanResult]
     summary: pd.DataFrame
     recommendation: str
+
+
+def _integers(d: PlanData) -> int:
+    """Integer decisions of the option's own model (start, exit and shift variables)."""
+    n = int(d.allowed_start.sum()) + int(d.hours.size)
+    return n + (int(d.exit_allowed.sum()) if not d.contracts.empty else 0)
 
 
 def _inhouse_volume(r: PlanResult) -> float:
@@ -192,25 +212,82 @@ def compare(
     gap: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Comparison:
-    """Plan every option of the case and measure it against the baseline option."""
+    """Plan every option of the case and measure it against the baseline option.
+
+    The options whose models differ at most in their objective
+    (:func:`~insource.plan._data.same_structure`: the same case, or overrides
+    that change only prices) share one model: it holds every start and exit
+    any of them allows
+    (:func:`~insource.plan._data.policy_union`), is built and handed to
+    HiGHS once, and each option is solved as bounds on it
+    (:func:`~insource.plan._model.policy_bounds`, :class:`~insource.plan._solve.Resolver`).
+    An option found infeasible is planned on its own model, which explains why.
+    """
     opts = case.tables["options"]
     if opts.empty:
         raise InsourceError("the case has no options", "add rows to options.csv")
     flagged = opts[opts["baseline"].fillna(False).astype(bool)]
     baseline = str(flagged["id"].iloc[0] if len(flagged) else opts["id"].iloc[0])
-    results: dict[str, PlanResult] = {}
-    failed: dict[str, str] = {}
+    settings = settings or PlanSettings()
+    names = [str(n) for n in opts["id"]]
     demand = case.demand()  # once for every option
-    base: PlanData | None = None  # option-independent arrays, shared where no overrides
-    for name in opts["id"]:
-        if progress is not None:
-            progress(str(name))
-        try:
-            r = plan(case, str(name), settings, time_limit, gap, False, demand, base)
-            results[str(name)] = r
-            base = r.data if r.data is not None and r.data.case is case else base
-        except InfeasiblePlan as exc:
-            failed[str(name)] = "; ".join(str(p) for p in exc.problems)
+    bases: dict[str, PlanData] = {}  # option-independent arrays, one per set of overrides
+    data: dict[str, PlanData] = {}
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        row = select_option(case, name)
+        key = str(row.get("overrides") or "")
+        data[name] = plan_data(case, row, settings, demand, bases.get(key))
+        bases.setdefault(key, data[name])
+        groups.setdefault(key, []).append(name)
+    # options whose data differ only in prices share one model (each its own objective)
+    families: list[list[str]] = []
+    for key in groups:
+        home = next((f for f in families if same_structure(bases[f[0]], bases[key])), None)
+        if home is None:
+            families.append([key])
+        else:
+            home.append(key)
+    solved: dict[str, PlanResult] = {}
+    failed: dict[str, str] = {}
+    for keys in families:
+        # one model for the family's options; each option is bounds on it
+        m = build_model(policy_union([data[n] for k in keys for n in groups[k]]))
+        solver = Resolver(m)
+        shared: ResultLayout | None = None  # labelled coordinates, once per model
+        for key in keys:
+            objective = None if key == keys[0] else objective_parts(m, bases[key])
+            layout: ResultLayout | None = None  # the results' labels, once per case
+            for name in groups[key]:
+                if progress is not None:
+                    progress(name)
+                d = data[name]
+                start = status_quo_start(d) if _integers(d) >= WARM_START_INTEGERS else None
+                col_bounds, row_bounds = policy_bounds(m, d)
+                outcome, solution = solver.solve(
+                    col_bounds, row_bounds, time_limit, gap, start, objective
+                )
+                if outcome.status == "infeasible":
+                    try:  # the option's own model explains what cannot be met
+                        solved[name] = plan(
+                            case, name, settings, time_limit, gap, False, demand, bases[key]
+                        )
+                    except InfeasiblePlan as exc:
+                        failed[name] = "; ".join(str(p) for p in exc.problems)
+                    continue
+                if outcome.status == "no_solution":
+                    raise InsourceError(
+                        f"option {name!r}: no feasible plan found within the time limit of "
+                        f"{time_limit} s",
+                        "raise --time-limit",
+                    )
+                layout = layout or result_layout(d, solution, shared)
+                shared = layout
+                solved[name] = collect_results(
+                    solution, d, outcome, objective_constant(d), name, layout
+                )
+    results = {n: solved[n] for n in names if n in solved}
+    failed = {n: failed[n] for n in names if n in failed}
     if baseline not in results:
         raise InsourceError(
             f"the baseline option {baseline!r} cannot be met: {failed.get(baseline, '')}",

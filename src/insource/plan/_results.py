@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import linopy
@@ -21,7 +22,7 @@ from insource.plan._data import PlanData
 from insource.plan._solve import SolveOutcome
 from insource.plan._terms import objective_terms
 
-__all__ = ["PlanResult", "collect_results"]
+__all__ = ["PlanResult", "ResultLayout", "collect_results", "result_layout", "solution_arrays"]
 
 
 @dataclass
@@ -39,6 +40,7 @@ class PlanResult:
     utilisation: pd.DataFrame
     duals: pd.DataFrame = field(default_factory=pd.DataFrame)
     data: PlanData | None = None
+    _item_npv: pd.Series | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> str:
@@ -61,13 +63,15 @@ class PlanResult:
         return out
 
     def item_npv(self) -> pd.Series:
-        """Contribution of each P&L item to the NPV."""
-        d = self.data
-        assert d is not None
-        fin = d.case.finance
-        return item_npv(
-            self.lines, d.periods[0], float(fin["discount_rate"]), float(fin["tax_rate"])
-        )
+        """Contribution of each P&L item to the NPV (computed once; compare asks often)."""
+        if self._item_npv is None:
+            d = self.data
+            assert d is not None
+            fin = d.case.finance
+            self._item_npv = item_npv(
+                self.lines, d.periods[0], float(fin["discount_rate"]), float(fin["tax_rate"])
+            )
+        return self._item_npv.copy()
 
     def volume_by_site(self) -> pd.DataFrame:
         """Units by fiscal year, product and site (lost sales as site ``lost``)."""
@@ -90,7 +94,10 @@ def _frame(da: xr.DataArray, name: str = "value") -> pd.DataFrame:
 
 
 def _period(labels: pd.Series) -> pd.Series:
-    return pd.PeriodIndex(labels.astype(str), freq="M").to_series().reset_index(drop=True)
+    """``YYYY-MM`` labels as monthly periods (each distinct label parsed once)."""
+    unique, inverse = np.unique(labels.astype(str).to_numpy(), return_inverse=True)
+    periods = pd.PeriodIndex(unique, freq="M").take(inverse.reshape(-1))
+    return periods.to_series().reset_index(drop=True)
 
 
 def _label(d: PlanData, var: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -116,33 +123,103 @@ def _label(d: PlanData, var: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def collect_results(
-    m: linopy.Model, d: PlanData, outcome: SolveOutcome, constant: float, option: str
-) -> PlanResult:
-    """Turn a solved model into tidy tables and evaluate its NPV with insource.finance."""
-    fin = d.case.finance
-    sol = {name: m.variables[name].solution.fillna(0.0) for name in m.variables}
-    index: dict[str, pd.DataFrame] = {}  # each variable's coordinates, labelled once
-    pieces = []
-    for term in objective_terms(d):
-        if term.var not in sol:
+def solution_arrays(m: linopy.Model) -> dict[str, xr.DataArray]:
+    """The solution of every variable of a solved model, by name."""
+    return {name: m.variables[name].solution for name in m.variables}
+
+
+@dataclass
+class ResultLayout:
+    """What the results of every option of one case share, computed once.
+
+    Parameters
+    ----------
+    terms
+        ``(item, variable, coefficient)`` of every money term, the
+        coefficient flattened over the variable's dimensions.
+    index
+        Each variable's coordinates (every combination, in its dimension
+        order), labelled with product, site and source.
+    fixed
+        The money lines no decision changes: revenue of all demand, today's
+        shifts.
+
+    """
+
+    terms: list[tuple[str, str, np.ndarray]]
+    index: dict[str, pd.DataFrame]
+    fixed: list[pd.DataFrame]
+    entities: tuple[object, ...] = ()
+
+
+def _entities(d: PlanData) -> tuple[object, ...]:
+    """What the labels of :func:`_label` depend on: sites of lines, product and site of contracts."""
+    con = d.contracts
+    cols = [c for c in ("id", "product", "site") if c in con]
+    return (
+        tuple(map(str, d.site_of_line.index)),
+        tuple(map(str, d.site_of_line)),
+        tuple(tuple(map(str, con[c])) for c in cols),
+    )
+
+
+def result_layout(
+    d: PlanData, solution: Mapping[str, xr.DataArray], like: ResultLayout | None = None
+) -> ResultLayout:
+    """The :class:`ResultLayout` of the case of ``d`` for solutions shaped like ``solution``.
+
+    ``like``: the layout of another case of the same model (e.g. an override
+    of prices only), whose labelled coordinates are reused when its lines
+    and contracts have the same sites and products.
+    """
+    entities = _entities(d)
+    index: dict[str, pd.DataFrame] = {}
+    if like is not None and like.entities == entities:
+        index = like.index
+    for name, x in solution.items():
+        if name in index:
             continue
-        x = sol[term.var]
-        if term.var not in index:
-            rows = pd.MultiIndex.from_product([x.indexes[k] for k in x.dims], names=list(x.dims))
-            index[term.var] = _label(d, term.var, rows.to_frame(index=False))
-        amount = (x * term.coef).transpose(*x.dims).to_numpy().reshape(-1)
-        keep = np.abs(amount) > 1e-12
-        f = index[term.var][keep].assign(amount=amount[keep], item=term.item)
-        pieces.append(f)
-    # revenue of all demand (the decision part is the lost-sales term above)
+        rows = pd.MultiIndex.from_product([x.indexes[k] for k in x.dims], names=list(x.dims))
+        index[name] = _label(d, name, rows.to_frame(index=False))
+    terms = []
+    for term in objective_terms(d):
+        if term.var in solution:
+            x = solution[term.var]
+            coef = term.coef.broadcast_like(x).transpose(*x.dims).to_numpy().reshape(-1)
+            terms.append((term.item, term.var, coef))
+    # revenue of all demand (the decision part is the lost-sales term)
     rev = _frame(d.price * d.demand.sum("region"), "amount")
     rev["site"], rev["source"], rev["item"] = "", "market", "revenue"
-    pieces.append(rev)
     # today's shifts are paid in every option: shift cost counts against them
     base = _frame(d.shift_cost * d.base_shifts, "amount")
     base["item"] = "shift"
-    pieces.append(_label(d, "Line-shifts", base))
+    return ResultLayout(terms, index, [rev, _label(d, "Line-shifts", base)], entities)
+
+
+def collect_results(
+    solution: Mapping[str, xr.DataArray],
+    d: PlanData,
+    outcome: SolveOutcome,
+    constant: float,
+    option: str,
+    layout: ResultLayout | None = None,
+) -> PlanResult:
+    """Turn a solution into tidy tables and evaluate its NPV with insource.finance.
+
+    ``solution``: the value of every variable by name (NaN where masked), as
+    from :func:`solution_arrays`. ``layout``: :func:`result_layout` of the
+    case, when several options of it are collected (computed here if not given).
+    """
+    fin = d.case.finance
+    sol = {name: x.fillna(0.0) for name, x in solution.items()}
+    layout = layout or result_layout(d, sol)
+    flat = {name: x.to_numpy().reshape(-1) for name, x in sol.items()}
+    pieces = []
+    for item, var, coef in layout.terms:
+        amount = flat[var] * coef
+        keep = np.abs(amount) > 1e-12
+        pieces.append(layout.index[var][keep].assign(amount=amount[keep], item=item))
+    pieces += layout.fixed
     # capex at the tooling decision, depreciation from the start of production
     z = sol["Capability-start"]
     T = d.n_months
@@ -189,10 +266,10 @@ def collect_results(
 
     # ---- volumes ------------------------------------------------------------
     vol = []
-    x = _label(d, "Capability-volume", _frame(sol["Capability-volume"], "volume"))
+    x = layout.index["Capability-volume"].assign(volume=flat["Capability-volume"])
     vol.append(x.assign(kind="inhouse"))
     if "Contract-volume" in sol:
-        y = _label(d, "Contract-volume", _frame(sol["Contract-volume"], "volume"))
+        y = layout.index["Contract-volume"].assign(volume=flat["Contract-volume"])
         vol.append(y.assign(kind="contract"))
     if "Product-lost" in sol:
         lost = _frame(sol["Product-lost"], "volume").assign(site="lost", source="lost", kind="lost")

@@ -10,13 +10,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import highspy
 import linopy
 import numpy as np
+import xarray as xr
 from linopy.solvers import Solver
 
-__all__ = ["SolveOutcome", "solve_model"]
+__all__ = ["Resolver", "SolveOutcome", "solve_model"]
 
 Start = dict[str, Any]
+Bounds = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -182,3 +185,126 @@ def solve_model(
         float(m.objective.value) if has_plan and m.objective.value is not None else float("nan")
     )
     return SolveOutcome(status, str(termination), objective, rel_gap, seconds)
+
+
+def _index(labels: np.ndarray) -> np.ndarray:
+    """Position of each label in ``labels`` (-1 for labels not in it)."""
+    out = np.full(int(labels.max()) + 1 if len(labels) else 0, -1, dtype=np.int64)
+    out[labels] = np.arange(len(labels))
+    return out
+
+
+class Resolver:
+    """One linopy model handed to HiGHS once, then solved under different bounds.
+
+    linopy builds the HiGHS model (``Solver.from_name(..., io_api="direct")``,
+    as :func:`solve_model` does); each :meth:`solve` resets every column and
+    row to the model's own bounds, applies the given ones
+    (``Highs.changeColsBounds`` / ``changeRowsBounds``), clears HiGHS's
+    previous solution and basis (``Highs.clearSolver``, so a solve does not
+    depend on the ones before it) and runs. Solving a policy this way costs
+    a bound change instead of a model build and a matrix export.
+    """
+
+    def __init__(self, m: linopy.Model, threads: int | None = None) -> None:
+        options: dict[str, Any] = {"output_flag": False, "log_to_console": False}
+        if threads is not None:
+            options["threads"] = int(threads)
+        with _quiet():
+            solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
+        self.model = m
+        self.highs: Any = solver.solver_model
+        self._col = _index(np.asarray(m.variables.label_index.vlabels))
+        self._row = _index(np.asarray(m.constraints.label_index.clabels))
+        lp = self.highs.getLp()
+        self._col_bounds = (np.asarray(lp.col_lower_), np.asarray(lp.col_upper_))
+        self._row_bounds = (np.asarray(lp.row_lower_), np.asarray(lp.row_upper_))
+        self._costs = np.asarray(lp.col_cost_, dtype=float)
+        self._shapes = {name: m.variables[name].labels for name in m.variables}
+        self._labels = {name: da.to_numpy() for name, da in self._shapes.items()}
+        self._mip = bool(m.binaries.nvars or m.integers.nvars)
+
+    def _entries(
+        self, index: np.ndarray, labels: np.ndarray, lower: Any, upper: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lab = labels.reshape(-1)
+        lo = np.broadcast_to(np.asarray(lower, dtype=float), labels.shape).reshape(-1)
+        up = np.broadcast_to(np.asarray(upper, dtype=float), labels.shape).reshape(-1)
+        ok = (lab >= 0) & (lab < len(index))
+        pos = np.full(lab.shape, -1, dtype=np.int64)
+        pos[ok] = index[lab[ok]]
+        ok = pos >= 0  # a row without terms is not in the HiGHS model
+        return pos[ok].astype(np.int32), lo[ok], up[ok]
+
+    def solve(
+        self,
+        columns: Bounds | None = None,
+        rows: Bounds | None = None,
+        time_limit: float | None = None,
+        gap: float | None = None,
+        start: Start | None = None,
+        objective: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> tuple[SolveOutcome, dict[str, xr.DataArray]]:
+        """Solve under ``columns`` (by variable) and ``rows`` (by constraint) bounds.
+
+        ``objective``: other objective coefficients than the model's, as
+        ``(coefficients, variable labels)`` pairs (``Highs.changeColsCost``).
+
+        Returns the outcome (classified as in :func:`solve_model`) and the
+        value of every variable by name, over the variable's coordinates
+        (NaN where masked or without a plan).
+        """
+        h, m = self.highs, self.model
+        t0 = time.perf_counter()
+        n_col, n_row = len(self._col_bounds[0]), len(self._row_bounds[0])
+        every = np.arange(n_col, dtype=np.int32)
+        h.changeColsBounds(n_col, every, *self._col_bounds)
+        cost = self._costs
+        if objective is not None:
+            cost = np.zeros(n_col)
+            for coef, labels in objective:
+                pos, c, _ = self._entries(self._col, labels, coef, coef)
+                np.add.at(cost, pos, c)
+        h.changeColsCost(n_col, every, cost)
+        if n_row:
+            h.changeRowsBounds(n_row, np.arange(n_row, dtype=np.int32), *self._row_bounds)
+        for name, (lower, upper) in (columns or {}).items():
+            pos, lo, up = self._entries(self._col, self._labels[name], lower, upper)
+            h.changeColsBounds(len(pos), pos, lo, up)
+        for name, (lower, upper) in (rows or {}).items():
+            labels = m.constraints[name].labels.to_numpy()
+            pos, lo, up = self._entries(self._row, labels, lower, upper)
+            h.changeRowsBounds(len(pos), pos, lo, up)
+        h.setOptionValue("time_limit", float("inf") if time_limit is None else float(time_limit))
+        h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
+        h.clearSolver()
+        with _quiet():
+            if start:
+                idx, val = _start_entries(m, start)
+                h.setSolution(len(idx), idx, val)
+            h.run()
+        seconds = time.perf_counter() - t0
+        model_status = h.getModelStatus()
+        info = h.getInfo()
+        has_plan = int(info.primal_solution_status) == 2
+        rel_gap = float(info.mip_gap) if self._mip else 0.0
+        kind = highspy.HighsModelStatus
+        if model_status == kind.kOptimal:
+            status, termination = "optimal", "optimal"
+            rel_gap = min(rel_gap, 1.0) if self._mip else 0.0
+        elif model_status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+            status, termination = "infeasible", h.modelStatusToString(model_status)
+        else:
+            status = "feasible" if has_plan else "no_solution"
+            termination = h.modelStatusToString(model_status)
+        values: dict[str, xr.DataArray] = {}
+        col = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
+        for name, labels in self._labels.items():
+            if col is None or len(col) != len(self._col_bounds[0]):
+                x = np.full(labels.shape, np.nan)
+            else:
+                pos = self._col[np.maximum(labels, 0)] if len(self._col) else labels
+                x = np.where(labels >= 0, col[pos], np.nan)
+            values[name] = self._shapes[name].copy(data=x)
+        value = float(h.getObjectiveValue()) if has_plan else float("nan")
+        return SolveOutcome(status, termination, value, rel_gap, seconds), values
