@@ -194,7 +194,7 @@ def test_cli_hands_the_comparison_samples_and_seed_to_risk(
 ) -> None:
     import insource.report.cli as cli
 
-    case, cmp = tiny_compared
+    _case, cmp = tiny_compared
     calls = []
 
     def analyse(case, comparison=None, samples=10_000, seed=0, progress=None, **kw):

@@ -77,7 +77,8 @@ def test_same_seed_same_answer_other_seed_other_answer(
     assert not np.array_equal(a.npv["npv"], c.npv["npv"])
     s = a.summary.set_index("option")
     assert np.isnan(s.loc["buy", "prob_beats_baseline"])
-    assert s.loc["free", "prob_beats_baseline"] == 0.5  # the same plan as buying: a tie
+    assert s.loc["free", "prob_beats_baseline"] == 0.0  # the same plan as buying: a tie
+    assert s.loc["free", "prob_ties_baseline"] == 1.0
     assert a.summary.attrs["unit"] == "EUR"
     assert a.tornado.attrs["option"] == "make-cheap"  # the best alternative on the mean
 

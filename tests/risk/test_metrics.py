@@ -10,7 +10,8 @@ def test_metrics_by_hand() -> None:
     m = npv_metrics(npv, ["A", "B"], baseline="A", alpha=0.25).set_index("option")
     assert m.loc["B", "mean"] == pytest.approx(11.25)
     assert m.loc["B", "mean_vs_baseline"] == pytest.approx(1.25)  # (2 - 2 + 5 + 0) / 4
-    assert m.loc["B", "p_beat"] == pytest.approx(0.5 + 0.5 * 0.25)  # two wins, one tie
+    assert m.loc["B", "p_beat"] == pytest.approx(0.5)  # two wins; a tie is no win
+    assert m.loc["B", "p_tie"] == pytest.approx(0.25)
     # regret: best per sample 12, 10, 25, 0 -> A loses 2, 0, 5, 0; B loses 0, 2, 0, 0
     assert m.loc["A", "regret"] == pytest.approx(7 / 4)
     assert m.loc["B", "regret"] == pytest.approx(2 / 4)

@@ -100,7 +100,7 @@ def _print_summary(case: Case, cmp: Comparison, risk: RiskLike | None) -> None:
                 _money(float(r["mean"])),
                 _money(float(r["p5"])),
                 _money(float(r["p95"])),
-                f"{float(r['prob_beats_baseline']):.0%}",
+                "-" if not math.isfinite(p := float(r["prob_beats_baseline"])) else f"{p:.0%}",
                 _money(float(r["expected_regret"])),
             )
         console.print(rt)

@@ -218,13 +218,14 @@ def _summary(npv: np.ndarray, model: RiskModel, currency: str) -> pd.DataFrame:
     out = m.rename(
         columns={
             "p_beat": "prob_beats_baseline",
+            "p_tie": "prob_ties_baseline",
             "regret": "expected_regret",
             "var": "var_5",
             "cvar": "cvar_5",
         }
     )
     cols = ["option", "mean", "p5", "p50", "p95", "prob_beats_baseline", "expected_regret"]
-    out = out[[*cols, "var_5", "cvar_5", "sd", "mean_vs_baseline"]].copy()
+    out = out[[*cols, "var_5", "cvar_5", "sd", "mean_vs_baseline", "prob_ties_baseline"]].copy()
     out.attrs.update(
         name="NPV risk by option",
         unit=currency,

@@ -20,7 +20,8 @@ def npv_metrics(
     For option :math:`i` with NPV samples :math:`X_i` and the baseline :math:`X_0`:
 
     * mean, standard deviation, P5 / P50 / P95;
-    * ``p_beat`` :math:`= P(X_i > X_0)` (ties count half);
+    * ``p_beat`` :math:`= P(X_i > X_0)`, strictly: an option that ties the baseline
+      (the same plan) does not beat it; ``p_tie`` :math:`= P(X_i = X_0)`;
     * ``regret`` :math:`= E[\max_j X_j - X_i]`, the expected loss against the
       best option in hindsight;
     * ``var`` (value at risk at level ``alpha``) :math:`= -q_\alpha(X_i - X_0)`,
@@ -51,12 +52,13 @@ def npv_metrics(
             "p50": np.quantile(x, 0.50, axis=0),
             "p95": np.quantile(x, 0.95, axis=0),
             "mean_vs_baseline": diff.mean(axis=0),
-            "p_beat": (diff > 0).mean(axis=0) + 0.5 * (diff == 0).mean(axis=0),
+            "p_beat": (diff > 0).mean(axis=0),
+            "p_tie": (diff == 0).mean(axis=0),
             "regret": (x.max(axis=1, keepdims=True) - x).mean(axis=0),
             "var": -q,
             "cvar": cvar,
         }
     )
-    out.loc[out["option"] == baseline, "p_beat"] = np.nan
+    out.loc[out["option"] == baseline, ["p_beat", "p_tie"]] = np.nan
     out.attrs.update(name="NPV risk metrics", unit="currency", alpha=alpha)
     return out
