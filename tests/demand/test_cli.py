@@ -257,3 +257,27 @@ def test_bad_case_history_exits_2(
     assert message in " ".join(err.split())
     assert "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--end", "garbage"], "is not a month or year"),
+        (["--end", "2020-01"], "before the first reported month"),
+        (["--seed", "-1"], "greater than or equal to 0"),
+        (["--scenarios", "0"], "greater than or equal to 1"),
+    ],
+)
+def test_bad_case_options_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["forecast", "nissan-kei-ev", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_fit_bad_windows_and_level_exit_2(
+    bass_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["forecast", "fit", str(bass_csv), "--windows", "0"]) == 2
+    assert main(["forecast", "fit", str(bass_csv), "--level", "150"]) == 2
+    assert "--level" in capsys.readouterr().err

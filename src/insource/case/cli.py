@@ -21,7 +21,10 @@ from insource.errors import ProblemsError
 __all__: list[str] = []
 
 CaseArg = Annotated[
-    str, typer.Argument(help="A built-in case name, a case folder or an .xlsx workbook.")
+    str,
+    typer.Argument(
+        metavar="CASE", help="A built-in case name, a case folder or an .xlsx workbook."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 _BARS = "▁▂▃▄▅▆▇█"
@@ -55,7 +58,7 @@ def cases_command(as_json: JsonOpt = False) -> None:
 @app.command("new")
 def new_command(
     directory: Annotated[
-        Path, typer.Argument(help="Folder to create (must not exist or be empty).")
+        Path, typer.Argument(metavar="DIR", help="Folder to create (must not exist or be empty).")
     ],
     source: Annotated[
         str, typer.Option("--from", help="Case to copy: a built-in name, folder or .xlsx.")

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insource.case._calendar import Span, parse_month, parse_span
+from insource.case._calendar import Span, SpanError, parse_month, parse_span
 from insource.demand._bass import BassModel
 from insource.demand._data import Observations, observations_from_frame, select_spans
 from insource.demand._gbass import GeneralizedBassModel
@@ -350,9 +350,16 @@ def forecast_case(
         where=f"market_history (market {market})",
         origin=first,
     )
-    last_month = parse_span(end, fy_start).end
+    try:
+        last_month = parse_span(end, fy_start).end
+    except SpanError as exc:
+        raise InsourceError(f"end {end!r}: {exc}", "give a span such as FY2035") from None
     if last_month is None:
         raise InsourceError(f"end {end!r} is open", "give a closed end such as FY2035")
+    if last_month < first:
+        raise InsourceError(
+            f"end {end!r} is before the first reported month {first}", "give a later end"
+        )
     months_all = pd.period_range(first, last_month, freq="M")
     if model == "gbass":
         z = net_price_path(tables, product, months_all, fy_start)
@@ -444,7 +451,9 @@ def forecast_case(
     t_fut = np.arange(start_t, len(months_all), dtype=float)
     if len(t_fut) == 0:
         raise InsourceError(
-            f"the horizon ends before {months_all[start_t - 1]}", "give a later end"
+            f"end {end!r}: the scenarios would end by {months_all[-1]}, before the first "
+            f"month to forecast {first + start_t}",
+            "give a later end",
         )
     rng = np.random.default_rng(seed)
     s1, s2 = (int(v) for v in rng.integers(0, 2**31, size=2))

@@ -42,15 +42,16 @@ def forecast_command(
         str | None, typer.Option(help="bass|gbass|ets|arima|theta|snaive|auto (case: bass|gbass).")
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(help="fit: steps ahead (default 12 months).")
+        int | None, typer.Option(min=1, help="fit: steps ahead (default 12 months).")
     ] = None,
     end: Annotated[str, typer.Option(help="Case: last span of the scenarios.")] = "FY2035",
-    scenarios: Annotated[int, typer.Option(help="Number of sampled paths.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the paths and the bootstrap.")] = 0,
+    scenarios: Annotated[int, typer.Option(min=1, help="Number of sampled paths.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the paths and the bootstrap.")] = 0,
     level: Annotated[
-        int, typer.Option(help="fit: interval coverage in percent (a case uses 90%).")
+        int,
+        typer.Option(min=1, max=99, help="fit: interval coverage in percent (a case uses 90%)."),
     ] = 80,
-    windows: Annotated[int, typer.Option(help="fit: rolling-origin backtest windows.")] = 3,
+    windows: Annotated[int, typer.Option(min=1, help="fit: rolling-origin backtest windows.")] = 3,
     entries: Annotated[
         Path | None, typer.Option(help="Case: CSV of rival entries name,entry (month).")
     ] = None,

@@ -170,15 +170,23 @@ def _metrics(r: PlanResult, base: PlanResult) -> dict[str, object]:
 
 def _recommend(summary: pd.DataFrame, results: dict[str, PlanResult], baseline: str) -> str:
     ok = summary[summary["status"].isin(["optimal", "feasible"])]
-    best = ok.sort_values("npv", ascending=False).iloc[0]
+    best = ok.sort_values("npv", ascending=False, kind="stable").iloc[0]
+    if best["option"] == baseline or best["npv_vs_baseline"] <= 0:
+        # the best alternative: another option that is not the same plan as the baseline
+        alt = ok[(ok["option"] != baseline) & (ok["npv_vs_baseline"] != 0)]
+        alt = alt.sort_values("npv", ascending=False, kind="stable")
+        if alt.empty:
+            return (
+                f"Keep the status quo ({baseline}): every other option gives the same NPV "
+                "(the same plan)."
+            )
+        second = alt.iloc[0]
+        return (
+            f"Keep the status quo ({baseline}): no option beats it on NPV "
+            f"(best alternative {second['option']} at {second['npv_vs_baseline']:+,.0f})."
+        )
     base = results[baseline]
     top = results[str(best["option"])]
-    if best["option"] == baseline or best["npv_vs_baseline"] <= 0:
-        text = (
-            f"Keep the status quo ({baseline}): no option beats it on NPV "
-            f"(best alternative {best['option']} at {best['npv_vs_baseline']:,.0f})."
-        )
-        return text
     drivers = top.item_npv().sub(base.item_npv(), fill_value=0.0).sort_values()
     gains = drivers[drivers > 0].sort_values(ascending=False).head(2)
     costs = drivers[drivers < 0].head(2)

@@ -22,7 +22,10 @@ from insource.plan._results import PlanResult
 __all__: list[str] = []
 
 CaseArg = Annotated[
-    str, typer.Argument(help="A built-in case name, a case folder or an .xlsx workbook.")
+    str,
+    typer.Argument(
+        metavar="CASE", help="A built-in case name, a case folder or an .xlsx workbook."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 OutOpt = Annotated[

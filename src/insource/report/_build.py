@@ -425,7 +425,7 @@ def build_report(
                 rsum,
                 f"NPV over the samples (m {cur}); probability of beating the status quo; "
                 "expected regret against the best option in each sample; VaR/CVaR at 5%",
-                {"prob_beats_baseline": ".0%"},
+                {"prob_beats_baseline": ".0%", "prob_ties_baseline": ".0%"},
             )
         )
         if len(risk.tornado):

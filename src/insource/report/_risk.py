@@ -19,7 +19,8 @@ class RiskLike(Protocol):
         ``sample, option, npv`` (money): each option's NPV in each sample.
     summary
         ``option, mean, p5, p50, p95, prob_beats_baseline, expected_regret,
-        var_5, cvar_5``.
+        var_5, cvar_5`` (probabilities as fractions; ``prob_ties_baseline`` may
+        follow).
     tornado
         ``input, label, low, high, npv_low, npv_high, swing`` (``attrs["base"]``
         may hold the NPV at the base inputs).

@@ -110,7 +110,10 @@ def _print_summary(case: Case, cmp: Comparison, risk: RiskLike | None) -> None:
 @app.command("report")
 def report_command(
     case_spec: Annotated[
-        str, typer.Argument(help="A built-in case name, a case folder or an .xlsx workbook.")
+        str,
+        typer.Argument(
+            metavar="CASE", help="A built-in case name, a case folder or an .xlsx workbook."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", help="The HTML report to write (self-contained).")
@@ -122,7 +125,9 @@ def report_command(
     samples: Annotated[
         int, typer.Option("--samples", help="Monte Carlo samples of the risk analysis.")
     ] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the risk and demand samples.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the risk and demand samples.")
+    ] = 0,
     quiet: Annotated[
         bool, typer.Option("--quiet", help="No progress bar and no tables; print the path only.")
     ] = False,

@@ -229,6 +229,7 @@ def _summary(npv: np.ndarray, model: RiskModel, currency: str) -> pd.DataFrame:
     out.attrs.update(
         name="NPV risk by option",
         unit=currency,
+        units={"prob_beats_baseline": "fraction", "prob_ties_baseline": "fraction"},
         baseline=model.baseline,
         note="var_5/cvar_5: shortfall of the NPV against the baseline at the 5% level",
     )
@@ -236,7 +237,12 @@ def _summary(npv: np.ndarray, model: RiskModel, currency: str) -> pd.DataFrame:
 
 
 def _best_alternative(summary: pd.DataFrame, baseline: str) -> str | None:
-    alt = summary[summary["option"] != baseline]
+    """The alternative with the highest mean NPV.
+
+    Options that tie the baseline in every sample (the same plan) are left out:
+    their difference is zero, so nothing drives it.
+    """
+    alt = summary[(summary["option"] != baseline) & (summary["prob_ties_baseline"] < 1.0)]
     if alt.empty:
         return None
     return str(alt.sort_values("mean", ascending=False, kind="stable")["option"].iloc[0])
@@ -258,6 +264,7 @@ def _tornado(model: RiskModel, best: str, currency: str) -> pd.DataFrame:
     out.attrs.update(
         name="tornado",
         unit=currency,
+        units={"low": "input's own unit", "high": "input's own unit"},
         option=best,
         baseline=model.baseline,
         measure=f"NPV of {best} minus NPV of {model.baseline}",
@@ -354,6 +361,7 @@ def breakeven(model: RiskModel, currency: str) -> pd.DataFrame:
     out.attrs.update(
         name="break-even values",
         unit="unit column",
+        units={"npv_diff_at_base": currency},
         note="value of one input (all others at the case's values) at which the option's NPV equals the baseline's",
         baseline=model.baseline,
     )

@@ -140,10 +140,13 @@ def _show(result: RiskResult, title: str, currency: str) -> None:
 @app.command("risk")
 def risk_command(
     case_spec: Annotated[
-        str, typer.Argument(help="A built-in case name, a case folder or an .xlsx workbook.")
+        str,
+        typer.Argument(
+            metavar="CASE", help="A built-in case name, a case folder or an .xlsx workbook."
+        ),
     ],
     samples: Annotated[int, typer.Option("--samples", min=1, help="Joint samples.")] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed: same seed, same results.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed: same seed, same results.")] = 0,
     method: Annotated[
         str, typer.Option("--method", help=f"Sampling design: {', '.join(METHODS)}.")
     ] = "lhs",
