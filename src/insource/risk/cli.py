@@ -52,6 +52,12 @@ def _money(x: Any) -> str:
     return f"{float(x) + 0.0:,.0f}" if isinstance(x, int | float) and math.isfinite(x) else "-"
 
 
+def _scaled(x: Any, div: float) -> str:
+    if not (isinstance(x, int | float) and math.isfinite(x)):
+        return "-"
+    return f"{float(x) / div + 0.0:,.1f}" if div > 1 else f"{float(x) + 0.0:,.0f}"
+
+
 def _num(x: Any) -> str:
     return f"{x:.6g}" if isinstance(x, int | float) and math.isfinite(x) else "-"
 
@@ -67,13 +73,17 @@ def _rows(frame: pd.DataFrame, n: int | None = None) -> list[Any]:
 def _show(result: RiskResult, title: str, currency: str) -> None:
     meta = result.meta
     s = result.summary
+    # money in millions when the amounts are large (a case in yen), else as it is
+    big = float(s[["mean", "p5", "p95"]].abs().max().max()) if len(s) else 0.0
+    div = 1e6 if big >= 1e7 else 1.0
+    cur = f"m {currency}" if div > 1 else currency
     t = Table(
         "option",
-        f"mean ({currency})",
+        f"mean ({cur})",
         "P5",
         "P50",
         "P95",
-        "P(beats baseline)",
+        "P(beats status quo)",
         "expected regret",
         "VaR 5%",
         "CVaR 5%",
@@ -83,14 +93,14 @@ def _show(result: RiskResult, title: str, currency: str) -> None:
         beat = "-" if not math.isfinite(r.prob_beats_baseline) else f"{r.prob_beats_baseline:.1%}"
         t.add_row(
             str(r.option),
-            _money(r.mean),
-            _money(r.p5),
-            _money(r.p50),
-            _money(r.p95),
+            _scaled(r.mean, div),
+            _scaled(r.p5, div),
+            _scaled(r.p50, div),
+            _scaled(r.p95, div),
             beat,
-            _money(r.expected_regret),
-            _money(r.var_5),
-            _money(r.cvar_5),
+            _scaled(r.expected_regret, div),
+            _scaled(r.var_5, div),
+            _scaled(r.cvar_5, div),
         )
     console.print(t)
     if not result.tornado.empty:
@@ -99,7 +109,7 @@ def _show(result: RiskResult, title: str, currency: str) -> None:
             "input",
             "low",
             "high",
-            "NPV diff at low",
+            f"NPV diff at low ({cur})",
             "at high",
             "swing",
             title=f"What drives it: {tor.attrs['measure']} (one at a time, P5/P95)",
@@ -109,9 +119,9 @@ def _show(result: RiskResult, title: str, currency: str) -> None:
                 str(r.label),
                 _num(r.low),
                 _num(r.high),
-                _money(r.npv_low),
-                _money(r.npv_high),
-                _money(r.swing),
+                _scaled(r.npv_low, div),
+                _scaled(r.npv_high, div),
+                _scaled(r.swing, div),
             )
         console.print(t)
     if not result.sobol.empty:
