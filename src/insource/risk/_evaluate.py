@@ -91,6 +91,14 @@ def _sub(full: np.ndarray, lo: int, hi: int, a: np.ndarray) -> np.ndarray:
     return full
 
 
+def _mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a * b``, written into ``a`` when ``a`` is a temporary of the full shape."""
+    if a.base is None and a.shape == np.broadcast_shapes(a.shape, b.shape):
+        a *= b
+        return a
+    return a * b
+
+
 def evaluate_policy(
     pol: Policy,
     dx: np.ndarray,
@@ -220,30 +228,43 @@ def evaluate_policy(
         record.update(windows=list(win), demand=D, lost=lost, volume=volume)
 
     # ---- money ----------------------------------------------------------------
-    ebitda = np.zeros((n, T))
-    ebitda += pol.constant
+    # In place where possible: each line is one product into ``tmp`` taken off ``ebitda``.
+    ebitda = np.empty((n, T))
+    ebitda[...] = pol.constant
     mat = []
     for i in range(M):
         lo, hi = win[i]
-        mat.append(pol.material[i].at(dx, lo, hi) + pol.battery[i].at(dx, lo, hi))
+        m_i = pol.material[i].at(dx, lo, hi)
+        mat.append(
+            np.add(m_i, pol.battery[i].at(dx, lo, hi), out=m_i if m_i.base is None else None)
+        )
         price = pol.price[i].at(dx, lo, hi)
         pen = pol.penalty[i].at(dx, lo, hi)
-        ebitda[:, lo:hi] += price * D[i] - (price + pen) * lost[i]
+        seg = ebitda[:, lo:hi]
+        seg += price * D[i]
+        seg -= _mul(price + pen, lost[i])
     bought = [np.zeros((1, T)) for _ in pol.price_c]
     for j, r in enumerate(pol.routes):
         lo, hi = win[r.market]
         v = volume[j]
+        seg = ebitda[:, lo:hi]
         if r.kind == "inhouse":
-            ebitda[:, lo:hi] -= (mat[r.market] + r.cost.at(dx, lo, hi)) * v
+            unit = np.add(mat[r.market], r.cost.at(dx, lo, hi))
         else:
             pc = pol.price_c[r.unit].at(dx, lo, hi)
-            unit = pc * (1.0 - pol.jv_share[r.unit]) + r.cost.at(dx, lo, hi)
+            unit = np.multiply(pc, 1.0 - pol.jv_share[r.unit])
+            unit = np.add(unit, r.cost.at(dx, lo, hi), out=unit if unit.shape[0] == n else None)
             if r.consign:
-                unit = unit + r.consign * mat[r.market]
-            ebitda[:, lo:hi] -= unit * v
+                unit = np.add(unit, r.consign * mat[r.market])
             bought[r.unit] = _sub(bought[r.unit], lo, hi, -v)
+        seg -= _mul(unit, v)
     for k in range(len(pol.fixed)):
-        ebitda -= pol.fixed[k].at(dx) * pol.producing[k]
+        fk = pol.fixed[k].at(dx)
+        if fk.shape[0] == n and fk.base is None:
+            fk *= pol.producing[k]
+            ebitda -= fk
+        else:
+            ebitda -= fk * pol.producing[k]
     for li in range(len(pol.shift_money)):
         ebitda += pol.shift_money[li].at(dx)
     for c in range(len(pol.price_c)):
