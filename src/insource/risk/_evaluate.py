@@ -42,10 +42,22 @@ import numpy as np
 from insource.finance import depreciation_schedule, discount_factors
 from insource.risk._policy import Policy
 
-__all__ = ["BLOCK", "discount", "evaluate", "evaluate_policy"]
+__all__ = ["BLOCK", "BLOCK_BYTES", "block_size", "discount", "evaluate", "evaluate_policy"]
 
-#: Samples evaluated at once (bounds the memory of the (sample x month) arrays).
-BLOCK = 256
+#: Bytes of one (sample x month) float64 array of a block. Kept under glibc's
+#: default ``M_MMAP_THRESHOLD`` (128 KiB): larger temporaries are mapped and
+#: unmapped by malloc on every numpy operation, and the page faults made
+#: blocks of 256+ samples x 120 months 1.5-2x slower than blocks of ~128
+#: (benchmarks/RESULTS.md, Risk).
+BLOCK_BYTES = 120 * 1024
+
+#: Samples evaluated at once for 120 months (see :func:`block_size`).
+BLOCK = BLOCK_BYTES // (8 * 120)
+
+
+def block_size(n_months: int, budget: int = BLOCK_BYTES) -> int:
+    """Samples per block so that one (block x ``n_months``) float64 array fits ``budget`` bytes (at least 16)."""
+    return max(16, budget // (8 * max(n_months, 1)))
 
 
 def discount(T: int, rate: np.ndarray) -> np.ndarray:
@@ -316,12 +328,13 @@ def evaluate(
     x: np.ndarray,
     x0: np.ndarray,
     scenario_column: int | None = None,
-    block: int = BLOCK,
+    block: int | None = None,
 ) -> np.ndarray:
     """NPV of every policy for sampled inputs ``x`` (n, d), in blocks of ``block`` samples.
 
     ``x0`` are the case's own input values; ``scenario_column`` is the column
-    holding a drawn demand scenario (if any).
+    holding a drawn demand scenario (if any); ``block`` defaults to
+    :func:`block_size` of the longest horizon.
 
     Returns
     -------
@@ -331,6 +344,8 @@ def evaluate(
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
     out = np.empty((x.shape[0], len(policies)))
+    if block is None:
+        block = block_size(max((p.n_months for p in policies), default=1))
     for s in range(0, x.shape[0], block):
         xb = x[s : s + block]
         dx = xb - x0[None, :]
