@@ -42,22 +42,10 @@ import numpy as np
 from insource.finance import depreciation_schedule, discount_factors
 from insource.risk._policy import Policy
 
-__all__ = ["BLOCK", "BLOCK_BYTES", "block_size", "discount", "evaluate", "evaluate_policy"]
+__all__ = ["BLOCK", "discount", "evaluate", "evaluate_policy"]
 
-#: Bytes of one (sample x month) float64 array of a block. Kept under glibc's
-#: default ``M_MMAP_THRESHOLD`` (128 KiB): larger temporaries are mapped and
-#: unmapped by malloc on every numpy operation, and the page faults made
-#: blocks of 256+ samples x 120 months 1.5-2x slower than blocks of ~128
-#: (benchmarks/RESULTS.md, Risk).
-BLOCK_BYTES = 120 * 1024
-
-#: Samples evaluated at once for 120 months (see :func:`block_size`).
-BLOCK = BLOCK_BYTES // (8 * 120)
-
-
-def block_size(n_months: int, budget: int = BLOCK_BYTES) -> int:
-    """Samples per block so that one (block x ``n_months``) float64 array fits ``budget`` bytes (at least 16)."""
-    return max(16, budget // (8 * max(n_months, 1)))
+#: Samples evaluated at once (bounds the memory of the (sample x month) arrays).
+BLOCK = 256
 
 
 def discount(T: int, rate: np.ndarray) -> np.ndarray:
@@ -101,14 +89,6 @@ def _sub(full: np.ndarray, lo: int, hi: int, a: np.ndarray) -> np.ndarray:
         full = np.broadcast_to(full, (a.shape[0], full.shape[1])).copy()
     full[:, lo:hi] -= a
     return full
-
-
-def _mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a * b``, written into ``a`` when ``a`` is a temporary of the full shape."""
-    if a.base is None and a.shape == np.broadcast_shapes(a.shape, b.shape):
-        a *= b
-        return a
-    return a * b
 
 
 def evaluate_policy(
@@ -240,43 +220,30 @@ def evaluate_policy(
         record.update(windows=list(win), demand=D, lost=lost, volume=volume)
 
     # ---- money ----------------------------------------------------------------
-    # In place where possible: each line is one product into ``tmp`` taken off ``ebitda``.
-    ebitda = np.empty((n, T))
-    ebitda[...] = pol.constant
+    ebitda = np.zeros((n, T))
+    ebitda += pol.constant
     mat = []
     for i in range(M):
         lo, hi = win[i]
-        m_i = pol.material[i].at(dx, lo, hi)
-        mat.append(
-            np.add(m_i, pol.battery[i].at(dx, lo, hi), out=m_i if m_i.base is None else None)
-        )
+        mat.append(pol.material[i].at(dx, lo, hi) + pol.battery[i].at(dx, lo, hi))
         price = pol.price[i].at(dx, lo, hi)
         pen = pol.penalty[i].at(dx, lo, hi)
-        seg = ebitda[:, lo:hi]
-        seg += price * D[i]
-        seg -= _mul(price + pen, lost[i])
+        ebitda[:, lo:hi] += price * D[i] - (price + pen) * lost[i]
     bought = [np.zeros((1, T)) for _ in pol.price_c]
     for j, r in enumerate(pol.routes):
         lo, hi = win[r.market]
         v = volume[j]
-        seg = ebitda[:, lo:hi]
         if r.kind == "inhouse":
-            unit = np.add(mat[r.market], r.cost.at(dx, lo, hi))
+            ebitda[:, lo:hi] -= (mat[r.market] + r.cost.at(dx, lo, hi)) * v
         else:
             pc = pol.price_c[r.unit].at(dx, lo, hi)
-            unit = np.multiply(pc, 1.0 - pol.jv_share[r.unit])
-            unit = np.add(unit, r.cost.at(dx, lo, hi), out=unit if unit.shape[0] == n else None)
+            unit = pc * (1.0 - pol.jv_share[r.unit]) + r.cost.at(dx, lo, hi)
             if r.consign:
-                unit = np.add(unit, r.consign * mat[r.market])
+                unit = unit + r.consign * mat[r.market]
+            ebitda[:, lo:hi] -= unit * v
             bought[r.unit] = _sub(bought[r.unit], lo, hi, -v)
-        seg -= _mul(unit, v)
     for k in range(len(pol.fixed)):
-        fk = pol.fixed[k].at(dx)
-        if fk.shape[0] == n and fk.base is None:
-            fk *= pol.producing[k]
-            ebitda -= fk
-        else:
-            ebitda -= fk * pol.producing[k]
+        ebitda -= pol.fixed[k].at(dx) * pol.producing[k]
     for li in range(len(pol.shift_money)):
         ebitda += pol.shift_money[li].at(dx)
     for c in range(len(pol.price_c)):
@@ -328,13 +295,12 @@ def evaluate(
     x: np.ndarray,
     x0: np.ndarray,
     scenario_column: int | None = None,
-    block: int | None = None,
+    block: int = BLOCK,
 ) -> np.ndarray:
     """NPV of every policy for sampled inputs ``x`` (n, d), in blocks of ``block`` samples.
 
     ``x0`` are the case's own input values; ``scenario_column`` is the column
-    holding a drawn demand scenario (if any); ``block`` defaults to
-    :func:`block_size` of the longest horizon.
+    holding a drawn demand scenario (if any).
 
     Returns
     -------
@@ -344,8 +310,6 @@ def evaluate(
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
     out = np.empty((x.shape[0], len(policies)))
-    if block is None:
-        block = block_size(max((p.n_months for p in policies), default=1))
     for s in range(0, x.shape[0], block):
         xb = x[s : s + block]
         dx = xb - x0[None, :]

@@ -49,9 +49,6 @@ class Affine:
 
     base: np.ndarray
     slopes: list[tuple[int, np.ndarray]] = field(default_factory=list)
-    _stack: tuple[int, np.ndarray, np.ndarray] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
 
     def add(self, k: int, slope: np.ndarray) -> None:
         """Add the effect of input column ``k`` (already multiplied by its scale)."""
@@ -59,33 +56,14 @@ class Affine:
         if np.any(slope != 0):
             self.slopes.append((k, slope))
 
-    def _stacked(self) -> tuple[np.ndarray, np.ndarray]:
-        """Input columns and slopes stacked as a (k, *base.shape) matrix (cached)."""
-        cache = self._stack
-        if cache is None or cache[0] != len(self.slopes):
-            cols = np.array([k for k, _ in self.slopes], dtype=np.intp)
-            mat = np.stack([np.broadcast_to(s, self.base.shape) for _, s in self.slopes])
-            cache = (len(self.slopes), cols, np.ascontiguousarray(mat, dtype=float))
-            self._stack = cache
-        return cache[1], cache[2]
-
     def at(self, dx: np.ndarray, lo: int | None = None, hi: int | None = None) -> np.ndarray:
         """Values for input deviations ``dx`` (n, d): shape ``(n, *base.shape)`` or ``(1, ...)``.
 
-        ``lo:hi`` restricts a monthly array to those months. The slopes act
-        through one matrix product ``dx[:, cols] @ slopes`` (then ``+ base``).
+        ``lo:hi`` restricts a monthly array to those months.
         """
         base = self.base if lo is None else self.base[lo:hi]
         if not self.slopes:
             return base[None, ...]
-        cols, mat = self._stacked()
-        if base.ndim == 0:
-            return dx[:, cols] @ mat + base
-        if base.ndim == 1:
-            sl = mat if lo is None else mat[:, lo:hi]
-            out = np.matmul(dx[:, cols], sl)
-            out += base
-            return out
         out = np.empty((dx.shape[0], *base.shape))
         out[...] = base
         extra = (None,) * base.ndim
