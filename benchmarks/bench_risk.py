@@ -8,12 +8,12 @@
    planner's reporting path), which also checks that both give the same NPV.
 2. Peak memory of 10 million samples (sampling + evaluation, in chunks) in a
    fresh subprocess (``resource.getrusage`` max RSS).
-3. Block size of the evaluator: blocks of 128, 256 (the default) and 1024
+3. Block size of the evaluator: blocks of 128, 256 and 1024 (the default)
    samples, interleaved in one process (best of 3 each), then the same in a
-   child process with glibc's malloc told to keep freed memory
-   (``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``): without that,
+   child process with the ``MALLOC_*`` environment as well. ``evaluate`` asks
+   glibc (``mallopt``) to keep freed memory: with malloc's defaults,
    temporaries above the mmap threshold are mapped and unmapped on every numpy
-   operation and larger blocks get slower, not faster.
+   operation and larger blocks get slower, not faster (benchmarks/RESULTS.md).
 4. Scaling of the sampled evaluation with 1 and 2 local Dask worker processes
    against the same run in this process.
 
@@ -197,7 +197,7 @@ def bench_blocks(model: RiskModel | None = None, n: int = 50_000) -> None:
 
 
 def _bench_blocks_both() -> None:
-    print("evaluator block size, this process (glibc malloc defaults):")
+    print("evaluator block size, this process (with evaluate's mallopt settings):")
     bench_blocks(_model_cache[0] if _model_cache else None)
     env = dict(
         os.environ,
@@ -205,7 +205,7 @@ def _bench_blocks_both() -> None:
         MALLOC_TRIM_THRESHOLD_=str(2**30),
         MALLOC_TOP_PAD_=str(2**26),
     )
-    print("evaluator block size, child process with malloc keeping freed memory:")
+    print("evaluator block size, child process with the MALLOC_* environment as well:")
     code = "from benchmarks.bench_risk import bench_blocks; bench_blocks()"
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     print(res.stdout.rstrip() or res.stderr.strip().splitlines()[-1])
