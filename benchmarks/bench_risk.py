@@ -8,7 +8,13 @@
    planner's reporting path), which also checks that both give the same NPV.
 2. Peak memory of 10 million samples (sampling + evaluation, in chunks) in a
    fresh subprocess (``resource.getrusage`` max RSS).
-3. Scaling of the sampled evaluation with 1 and 2 local Dask worker processes
+3. Block size of the evaluator: blocks of 128, 256 and 1024 (the default)
+   samples, interleaved in one process (best of 3 each), then the same in a
+   child process with the ``MALLOC_*`` environment as well. ``evaluate`` asks
+   glibc (``mallopt``) to keep freed memory: with malloc's defaults,
+   temporaries above the mmap threshold are mapped and unmapped on every numpy
+   operation and larger blocks get slower, not faster (benchmarks/RESULTS.md).
+4. Scaling of the sampled evaluation with 1 and 2 local Dask worker processes
    against the same run in this process.
 
 ``python -m benchmarks --only risk`` (``RISK_BENCH_SAMPLES`` overrides the
@@ -165,6 +171,46 @@ def bench_throughput(model: RiskModel, n: int = 100_000, n_pandas: int = 60) -> 
     )
 
 
+BLOCKS = (128, 256, 1024)
+
+
+def bench_blocks(model: RiskModel | None = None, n: int = 50_000) -> None:
+    """Seconds per evaluation of ``n`` samples at each block size, interleaved (best of 3)."""
+    model = model or _model()
+    x = sample(model.marginals, n, "lhs", 0, model.correlation).values
+    best = dict.fromkeys(BLOCKS, np.inf)
+    for _ in range(3):
+        for b in BLOCKS:
+            t = time.perf_counter()
+            evaluate(model.policies, x, model.x0, model.scenario_column, block=b)
+            best[b] = min(best[b], time.perf_counter() - t)
+    T = model.policies[0].n_months
+    cells = n * len(model.policies) * T * len(model.policies[0].markets)
+    print(
+        f"  load {os.getloadavg()[0]:.1f}; {n:,} samples: "
+        + ", ".join(
+            f"block {b}: {best[b]:.2f} s ({cells / best[b] / 1e6:.1f} M cells/s, "
+            f"{best[256] / best[b]:.2f}x vs 256)"
+            for b in BLOCKS
+        )
+    )
+
+
+def _bench_blocks_both() -> None:
+    print("evaluator block size, this process (with evaluate's mallopt settings):")
+    bench_blocks(_model_cache[0] if _model_cache else None)
+    env = dict(
+        os.environ,
+        MALLOC_MMAP_THRESHOLD_=str(2**28),
+        MALLOC_TRIM_THRESHOLD_=str(2**30),
+        MALLOC_TOP_PAD_=str(2**26),
+    )
+    print("evaluator block size, child process with the MALLOC_* environment as well:")
+    code = "from benchmarks.bench_risk import bench_blocks; bench_blocks()"
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    print(res.stdout.rstrip() or res.stderr.strip().splitlines()[-1])
+
+
 def bench_memory(samples: int) -> None:
     code = f"""
 import resource, time, functools, pickle, sys
@@ -233,6 +279,7 @@ def main() -> None:
     model = _model()
     _model_cache.append(model)
     bench_throughput(model)
+    _bench_blocks_both()
     bench_workers(model)
     bench_memory(int(os.environ.get("RISK_BENCH_SAMPLES", "10000000")))
     print(f"load average {os.getloadavg()[0]:.1f}")
