@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from insource.case import load_case
 from insource.finance import cash_flow, depreciation_schedule, npv
 from insource.plan import compare
 from insource.risk import evaluate_policy, risk_model, sample
-from insource.risk._analyse import CHUNK, RiskModel, _chunk_npv
+from insource.risk._analyse import CHUNK, RiskModel, chunk_function
 from insource.risk._cluster import dask_client, map_chunks
 from insource.risk._evaluate import evaluate
 
@@ -213,13 +212,12 @@ def _bench_blocks_both() -> None:
 
 def bench_memory(samples: int) -> None:
     code = f"""
-import resource, time, functools, pickle, sys
+import resource, time, pickle, sys
 import numpy as np
-from insource.risk._analyse import _chunk_npv, CHUNK
+from insource.risk._analyse import chunk_function, CHUNK
 from insource.risk._cluster import map_chunks
 model = pickle.load(open(sys.argv[1], "rb"))
-fn = functools.partial(_chunk_npv, policies=model.policies, marginals=model.marginals,
-    correlation=model.correlation, x0=model.x0, scenario_column=model.scenario_column, method="lhs")
+fn = chunk_function(model, "lhs")
 t = time.perf_counter()
 parts = map_chunks(fn, {samples}, CHUNK, 0)
 v = np.concatenate(parts)
@@ -245,15 +243,7 @@ print(v.shape, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF)
 
 
 def bench_workers(model: RiskModel, n: int = 262_144) -> None:
-    fn = functools.partial(
-        _chunk_npv,
-        policies=model.policies,
-        marginals=model.marginals,
-        correlation=model.correlation,
-        x0=model.x0,
-        scenario_column=model.scenario_column,
-        method="lhs",
-    )
+    fn = chunk_function(model, "lhs")
     t = time.perf_counter()
     here = np.concatenate(map_chunks(fn, n, CHUNK, 0))
     base = time.perf_counter() - t

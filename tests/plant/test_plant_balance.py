@@ -163,6 +163,9 @@ def test_station_search_proves_and_finds():
         assert search.run(10_000, float("inf")) == "feasible"
         assert search.solution is not None
         assert max(search.solution) <= 3
+        # a valid balance of the graph searched (precedences and cycle time kept)
+        graph = TaskGraph(tuple(float(t) for t in times), tuple(direction))
+        assert check_assignment(graph, search.solution, 10) == []
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -88,8 +88,13 @@ def hand_risk(options: list[str], baseline: str, seed: int = 0, n: int = 400) ->
             "unit": ["EUR/unit", "EUR/unit"],
         }
     )
-    waiting = pd.DataFrame(
-        {"metric": ["value of waiting a year"], "value": [2.5e3], "unit": ["EUR"]}
+    waiting = pd.DataFrame(  # the rows insource.risk._waiting.value_of_waiting writes, in order
+        {
+            "metric": ["scenarios", "rp", "evpi", "vss", "value_of_waiting"],
+            "value": [100.0, 9.0e3, 1.2e3, 4.0e2, 2.5e3],
+            "unit": ["count", "EUR", "EUR", "EUR", "EUR"],
+            "note": ["", "", "", "", ""],
+        }
     )
     meta = {"samples": n, "seed": seed, "method": "lhs"}
     return HandRisk(npv, summary, tornado, sobol, breakeven, waiting, meta)

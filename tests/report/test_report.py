@@ -212,6 +212,7 @@ def test_cli_hands_the_comparison_samples_and_seed_to_risk(
     text = out.read_text()
     assert "NPV over the samples" in text
     assert "value of waiting a year" in text
+    assert "2.5k EUR" in text  # the value_of_waiting row, not the first (scenarios) row
     assert "P(beats status quo)" in capsys.readouterr().out
 
 

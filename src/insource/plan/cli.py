@@ -112,6 +112,41 @@ def _money(x: float) -> str:
     return f"{x:,.0f}" if math.isfinite(x) else "-"
 
 
+#: Columns of the options table: summary column, header ({cur}: the currency).
+_OPTION_COLUMNS = [
+    ("npv", "NPV ({cur})"),
+    ("npv_vs_baseline", "vs status quo"),
+    ("payback_months", "payback (months)"),
+    ("inhouse_unit_margin", "unit margin in-house"),
+    ("contract_unit_margin", "unit margin contract"),
+    ("breakeven_units_per_year", "break-even units/yr"),
+]
+
+
+def options_table(cmp: Comparison, title: str, currency: str, margins: bool = True) -> Table:
+    """The options of a comparison as a Rich table (``margins=False`` leaves out unit margins)."""
+    cols = [(k, h) for k, h in _OPTION_COLUMNS if margins or "unit_margin" not in k]
+    t = Table(
+        "option",
+        "policy",
+        "status",
+        *(h.format(cur=currency) for _, h in cols),
+        title=title,
+        title_justify="left",
+    )
+    for _, r in cmp.summary.iterrows():
+        status_text = str(r["status"])
+        if status_text == "feasible":
+            status_text = f"gap {r['gap']:.2%}"
+        t.add_row(
+            str(r["option"]),
+            str(r.get("policy", "")),
+            status_text,
+            *(_money(float(r.get(k, float("nan")))) for k, _ in cols),
+        )
+    return t
+
+
 @app.command("plan")
 def plan_command(
     case_spec: CaseArg,
@@ -229,34 +264,7 @@ def compare_command(
             }
         )
         return
-    t = Table(
-        "option",
-        "policy",
-        "status",
-        f"NPV ({cur})",
-        "vs status quo",
-        "payback (months)",
-        "unit margin in-house",
-        "unit margin contract",
-        "break-even units/yr",
-        title=f"{case.title}: options against {cmp.baseline}",
-    )
-    for _, r in cmp.summary.iterrows():
-        status_text = str(r["status"])
-        if status_text == "feasible":
-            status_text = f"gap {r['gap']:.2%}"
-        t.add_row(
-            str(r["option"]),
-            str(r.get("policy", "")),
-            status_text,
-            _money(float(r.get("npv", float("nan")))),
-            _money(float(r.get("npv_vs_baseline", float("nan")))),
-            _money(float(r.get("payback_months", float("nan")))),
-            _money(float(r.get("inhouse_unit_margin", float("nan")))),
-            _money(float(r.get("contract_unit_margin", float("nan")))),
-            _money(float(r.get("breakeven_units_per_year", float("nan")))),
-        )
-    console.print(t)
+    console.print(options_table(cmp, f"{case.title}: options against {cmp.baseline}", cur))
     if not volumes.empty:
         pivot = volumes.pivot_table(
             index=["option", "site"], columns="fiscal_year", values="volume", aggfunc="sum"

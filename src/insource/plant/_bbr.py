@@ -15,9 +15,10 @@ task fits), best filled first. Pruning, all exact:
   ``t_i >= t_j`` (ties by index); a load holding ``j`` (with no follower of ``j`` in
   the load) but not an available ``i`` that would fit in ``j``'s place is skipped,
   since swapping ``i`` and ``j`` in any completion keeps it feasible;
-* memory (BB&R): a set of assigned tasks that cannot be completed with ``l`` stations
-  left cannot be completed with fewer either. The memory holds across ``m`` and across
-  restarts because every rule above depends on ``l`` only, not on ``m``.
+* memory (BB&R): each set of assigned tasks is expanded once, at the fewest stations
+  it was reached with (``seen``); reaching it again with as many or more stations is
+  pruned, since it cannot be completed with more stations left if it could not with
+  fewer. The memory is per search: :meth:`StationSearch.start` clears it for each ``m``.
 
 The search runs within a node budget (deterministic) and a wall-clock deadline; it
 is a proof of infeasibility only when it ends without hitting either.
@@ -40,7 +41,7 @@ import heapq
 import time
 from collections.abc import Sequence
 
-from insource.plant._bounds import closures
+from insource.plant._bounds import closures, weights
 
 __all__ = ["StationSearch"]
 
@@ -105,19 +106,8 @@ class StationSearch:
             self.pos[j] = p
         for lst in self.succ:
             lst.sort(key=self.pos.__getitem__)
-        self.w2 = [2 if 2 * t > cycle else 1 if 2 * t == cycle else 0 for t in times]
-        self.w6 = [
-            6
-            if 3 * t > 2 * cycle
-            else 4
-            if 3 * t == 2 * cycle
-            else 3
-            if 3 * t > cycle
-            else 2
-            if 3 * t == cycle
-            else 0
-            for t in times
-        ]
+        self.w2, self.w6 = weights(times, cycle)
+        self.tot2, self.tot6 = sum(self.w2), sum(self.w6)
         top = max(after) + 2
         self.must = [0] * (top + 1)
         for j, a in enumerate(after):
@@ -337,7 +327,6 @@ class StationSearch:
     def start(self, stations: int) -> None:
         """Begin a new search for ``stations`` stations (the root holds no task)."""
         self.m = stations
-        self.tot2, self.tot6 = sum(self.w2), sum(self.w6)
         self.heaps: list[list[tuple[int, int, int, int, int, int, int]]] = [
             [] for _ in range(stations + 1)
         ]

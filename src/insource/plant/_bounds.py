@@ -36,6 +36,7 @@ __all__ = [
     "closures",
     "line_bounds",
     "station_bounds",
+    "weights",
 ]
 
 
@@ -63,7 +64,7 @@ def closures(n: int, arcs: Sequence[tuple[int, int]]) -> tuple[list[int], list[i
     return pred_bits, succ_bits, order
 
 
-def _weights(times: Sequence[int], cycle: int) -> tuple[list[int], list[int]]:
+def weights(times: Sequence[int], cycle: int) -> tuple[list[int], list[int]]:
     """Per-task weights of LB2 (halves) and LB3 (sixths)."""
     w2 = [2 if 2 * t > cycle else 1 if 2 * t == cycle else 0 for t in times]
     w6 = [
@@ -94,7 +95,7 @@ def station_bounds(times: Sequence[int], cycle: int) -> dict[str, int]:
     {'LB1': 3, 'LB2': 3, 'LB3': 3}
 
     """
-    w2, w6 = _weights(times, cycle)
+    w2, w6 = weights(times, cycle)
     return {"LB1": -(-sum(times) // cycle), "LB2": -(-sum(w2) // 2), "LB3": -(-sum(w6) // 6)}
 
 
@@ -170,7 +171,7 @@ def line_bounds(
     pred_bits, succ_bits, _ = closures(n, arcs)
     t = list(times)
     while True:
-        w2, w6 = _weights(t, cycle)
+        w2, w6 = weights(t, cycle)
         earliest = [_set_bound(pred_bits[j] | (1 << j), t, w2, w6, cycle) for j in range(n)]
         after = [_set_bound(succ_bits[j] | (1 << j), t, w2, w6, cycle) for j in range(n)]
         changed = False
@@ -197,7 +198,7 @@ def line_bounds(
                 changed = True
         if not changed:
             break
-    w2, w6 = _weights(t, cycle)
+    w2, w6 = weights(t, cycle)
     parts = {
         "LB1": -(-sum(t) // cycle),
         "LB2": -(-sum(w2) // 2),

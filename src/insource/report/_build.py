@@ -180,7 +180,7 @@ def _confidence(
     s = risk.summary.set_index("option")
     rows = _rows(risk.summary)
     meta = dict(risk.meta)
-    n = meta.get("samples", len(risk.npv["sample"].unique()) if "sample" in risk.npv else "?")
+    n = meta.get("samples") or (risk.npv["sample"].nunique() if "sample" in risk.npv else "?")
     if best == baseline:
         alt = s.drop(index=baseline, errors="ignore")
         if alt.empty:
@@ -292,8 +292,10 @@ def build_report(
         if lost > 0:
             kf.append((f"partner contribution lost ({inh})", _short(lost, cur)))
     if risk is not None and risk.waiting is not None and len(risk.waiting):
-        w = risk.waiting.iloc[0]
-        kf.append((str(w["metric"]), f"{_short(float(w['value']))} {w.get('unit', '')}".strip()))
+        w = risk.waiting[risk.waiting["metric"] == "value_of_waiting"]
+        if len(w):
+            value, unit = float(w["value"].iloc[0]), str(w["unit"].iloc[0])
+            kf.append(("value of waiting a year", _short(value, unit)))
     sections.append(Section("Recommendation", [Paragraph(lead, lead=True), KeyFigures(kf)]))
 
     # -- options ------------------------------------------------------------

@@ -17,6 +17,7 @@ from insource.case import Case, load_case
 from insource.cli import app, console, err_console
 from insource.errors import InsourceError
 from insource.plan import Comparison, PlanResult, build_model, compare
+from insource.plan.cli import options_table
 from insource.report._build import audit_table, build_report, write_report
 from insource.report._demand import demand_view
 from insource.report._risk import RiskLike
@@ -61,28 +62,8 @@ def _money(x: float) -> str:
 
 def _print_summary(case: Case, cmp: Comparison, risk: RiskLike | None) -> None:
     cur = case.finance["currency"]
-    t = Table(
-        "option",
-        "policy",
-        "status",
-        f"NPV ({cur})",
-        "vs status quo",
-        "payback (months)",
-        "break-even units/yr",
-        title=f"{case.title}: options against {cmp.baseline}",
-        title_justify="left",
-    )
-    for _, r in cmp.summary.iterrows():
-        t.add_row(
-            str(r["option"]),
-            str(r.get("policy", "")),
-            str(r["status"]),
-            _money(float(r.get("npv", math.nan))),
-            _money(float(r.get("npv_vs_baseline", math.nan))),
-            _money(float(r.get("payback_months", math.nan))),
-            _money(float(r.get("breakeven_units_per_year", math.nan))),
-        )
-    console.print(t)
+    title = f"{case.title}: options against {cmp.baseline}"
+    console.print(options_table(cmp, title, cur, margins=False))
     if risk is not None and len(risk.summary):
         rt = Table(
             "option",
@@ -183,19 +164,11 @@ def report_command(
         t0 = time.perf_counter()
         risk_task = progress.add_task("risk analysis", total=samples)
 
-        def risk_tick(*args: Any, **kwargs: Any) -> None:
-            nums = [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
-            if len(nums) >= 2:
-                progress.update(risk_task, completed=nums[0] / max(nums[1], 1) * samples)
-            elif len(nums) == 1:
-                progress.update(risk_task, completed=nums[0])
+        def risk_tick(done: int, total: int) -> None:  # analyse's progress(done, total)
+            progress.update(risk_task, completed=done, total=total)
 
         risk = _run_risk(case, cmp, samples, seed, risk_tick)
-        progress.update(
-            risk_task,
-            completed=samples,
-            description="risk analysis",
-        )
+        progress.update(risk_task, completed=samples)
         timings["risk"] = time.perf_counter() - t0
         progress.advance(overall)
 
@@ -214,11 +187,6 @@ def report_command(
         progress.advance(overall)
     if not quiet:
         _print_summary(case, cmp, risk)
-        if risk is None:
-            console.print(
-                "risk analysis not available in this installation: the report has no risk sections",
-                style="yellow",
-            )
         console.print(
             "time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), highlight=False
         )

@@ -301,10 +301,13 @@ def breakeven(model: RiskModel, currency: str) -> pd.DataFrame:
     """
     rows = []
     d = len(model.marginals)
+    # a difference within the tie tolerance of the largest NPV is no side at all
+    tol = _TIE * max(float(np.abs(model.npv(model.x0[None, :])).max()), 1.0)
     for o in model.options:
         if o == model.baseline:
             continue
         g = _difference(model, o)
+        diff0 = float(g(model.x0.reshape(1, d))[0])
         for k, m in enumerate(model.marginals):
             name = MAIN_INPUTS.get((m.table, m.attribute))
             if name is None:
@@ -319,7 +322,6 @@ def breakeven(model: RiskModel, currency: str) -> pd.DataFrame:
             x[:, k] = grid
             y = g(x)
             base = float(model.x0[k])
-            tol = _TIE * max(float(np.abs(model.npv(model.x0[None, :])).max()), 1.0)
             live = np.flatnonzero(np.abs(y) > tol)  # points clearly on one side
             pairs = [
                 (live[i], live[i + 1])
@@ -352,7 +354,7 @@ def breakeven(model: RiskModel, currency: str) -> pd.DataFrame:
                     "unit": _unit(m, currency),
                     "low": lo,
                     "high": hi,
-                    "npv_diff_at_base": float(g(model.x0.reshape(1, d))[0]),
+                    "npv_diff_at_base": diff0,
                     "note": note,
                 }
             )
@@ -366,6 +368,22 @@ def breakeven(model: RiskModel, currency: str) -> pd.DataFrame:
         baseline=model.baseline,
     )
     return out
+
+
+def chunk_function(model: RiskModel, method: str) -> Callable[..., np.ndarray]:
+    """The per-chunk job of :func:`analyse`: sample a chunk and evaluate every option.
+
+    A picklable partial of ``_chunk_npv``, so that Dask workers can run it.
+    """
+    return functools.partial(
+        _chunk_npv,
+        policies=model.policies,
+        marginals=model.marginals,
+        correlation=model.correlation,
+        x0=model.x0,
+        scenario_column=model.scenario_column,
+        method=method,
+    )
 
 
 def analyse(
@@ -419,15 +437,7 @@ def analyse(
         comparison = compare(case)
     currency = str(case.finance["currency"])
     model = risk_model(case, comparison)
-    fn = functools.partial(
-        _chunk_npv,
-        policies=model.policies,
-        marginals=model.marginals,
-        correlation=model.correlation,
-        x0=model.x0,
-        scenario_column=model.scenario_column,
-        method=method,
-    )
+    fn = chunk_function(model, method)
     unit_design(1, 1, method, seed)  # checks the method early
     if samples < 1:
         raise InsourceError(f"{samples} samples requested", "ask for at least one sample")

@@ -344,6 +344,11 @@ def evaluate(
     x = np.atleast_2d(np.asarray(x, dtype=float))
     _tune_malloc()
     out = np.empty((x.shape[0], len(policies)))
+    # options sharing the first option's discount rate share its discount factors
+    keys = [
+        id(pol.discount_rate) if o == 0 else _same_rate(policies[0], pol)
+        for o, pol in enumerate(policies)
+    ]
     for s in range(0, x.shape[0], block):
         xb = x[s : s + block]
         dx = xb - x0[None, :]
@@ -352,8 +357,7 @@ def evaluate(
             scen = xb[:, scenario_column].astype(int)
             dx[:, scenario_column] = 0.0
         dfs: dict[int, np.ndarray] = {}
-        for o, pol in enumerate(policies):
-            key = id(pol.discount_rate) if o == 0 else _same_rate(policies[0], pol)
+        for o, (pol, key) in enumerate(zip(policies, keys, strict=True)):
             if key not in dfs:
                 rate = pol.discount_rate.at(dx).reshape(-1, 1)
                 dfs[key] = discount(pol.n_months, rate)
