@@ -373,7 +373,8 @@ def _write_case_outputs(
     ):
         _atomic_csv(df, folder / name)
         written.append(str(folder / name))
-    cf.scenarios.tidy().to_parquet(extras / "demand_paths.parquet", index=False)
+    with atomic_path(extras / "demand_paths.parquet") as tmp:
+        cf.scenarios.tidy().to_parquet(tmp, index=False)
     written.append(str(extras / "demand_paths.parquet"))
     written.append(str(_case_report(cf, params, summary, extras / "demand.html")))
     return written
