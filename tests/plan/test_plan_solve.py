@@ -11,7 +11,12 @@ from insource.cli import main
 from insource.plan import PlanSettings, build_model, plan_data, select_option, solve_model
 from insource.plan._model import objective_constant
 from insource.plan._results import collect_results, solution_arrays
-from insource.plan._start import relaxation_start, round_relaxation, status_quo_start
+from insource.plan._start import (
+    line_groups,
+    relaxation_start,
+    round_relaxation,
+    status_quo_start,
+)
 from insource.plan.cli import _status_text
 
 
@@ -29,13 +34,39 @@ def test_rounding_rule():
     assert "Contract-exit" not in out
 
 
-def test_rounded_start_reaches_the_same_optimum(make_case):
+def test_rounded_start_and_fix_and_optimise_reach_the_same_optimum(make_case):
     case = make_case()
     d = plan_data(case, select_option(case, "free"), PlanSettings())
     plain = solve_model(build_model(d))
     started = solve_model(build_model(d), rounded_start=relaxation_start(d))
     assert started.status == plain.status == "optimal"
     assert started.objective == pytest.approx(plain.objective, rel=1e-9)
+    # every line its own neighbourhood; the MIP after it still proves the optimum
+    improved = solve_model(
+        build_model(d),
+        start=status_quo_start(d),
+        rounded_start=relaxation_start(d),
+        neighbourhoods=line_groups(d, most=1),
+    )
+    assert improved.status == "optimal"
+    assert improved.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_line_groups_partition_the_decisions(make_case):
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    allowed = d.allowed_start.transpose("line", "product", "period").to_numpy()
+    lines = len(d.hours.indexes["line"])
+    for most, groups in ((1, lines), (10_000, 1)):  # a line each, or all lines in one group
+        g = line_groups(d, most=most)
+        assert g["Capability-start"].shape == (groups, *allowed.shape)
+        # each allowed start and each shift is free in exactly one group
+        assert (g["Capability-start"].sum(axis=0) == allowed).all()
+        assert (g["Line-shifts"].sum(axis=0) == 1).all()
+        # an exit is free where a line of the group can start the contract's product
+        exits = d.exit_allowed.transpose("contract", "period").to_numpy()
+        assert (g["Contract-exit"].any(axis=0) <= exits).all()
+        assert g["Contract-exit"].any()
 
 
 def test_status_quo_start_is_the_status_quo_and_reaches_the_optimum(make_case):
@@ -74,6 +105,14 @@ def test_plan_stopped_at_the_limit_is_marked_with_its_gap(make_case):
     r = collect_results(solution_arrays(m), d, stopped, objective_constant(d), "free")
     assert r.status == "feasible"
     assert r.gap == pytest.approx(0.02)
+    # the decisions as tables: one start per started capability, shifts every month
+    z = m.variables["Capability-start"].solution.fillna(0.0)
+    assert len(r.starts) == round(float(z.sum()))
+    for row in r.starts.itertuples():
+        assert float(z.sel(line=row.line, product=row.product, period=str(row.period))) == 1
+    assert len(r.shifts) == d.hours.size
+    assert (r.shifts["shifts"] == np.rint(r.shifts["shifts"])).all()
+    assert list(r.exits.columns) == ["contract", "period"]
     text = _status_text(r)
     assert "NOT proven optimal" in text
     assert "2.00%" in text

@@ -148,6 +148,7 @@ class PlanData:
     top_pay: xr.DataArray  # [fy] month index where the shortfall is paid
     exit_cost: xr.DataArray  # [contract]
     jv_share: xr.DataArray  # [contract] money back per money paid
+    cmargin: xr.DataArray  # [contract] the partner's contribution margin (fraction of price)
     of_product: xr.DataArray  # [contract, product] 1/0
     logistics: xr.DataArray  # [site, region, period]
     contract_cap_share: xr.DataArray  # [product, period] max contract share (policy)
@@ -543,6 +544,7 @@ def _case_data(case: Case, settings: PlanSettings, demand_table: pd.DataFrame | 
             con["exit_cost"].astype(float).fillna(0.0).to_numpy(), coords=[c_ix]
         ),
         jv_share=xr.DataArray(share * cm, coords=[c_ix]),
+        cmargin=xr.DataArray(cm, coords=[c_ix]),
         of_product=xr.DataArray(of_product, coords=[c_ix, P]),
         logistics=xr.DataArray(logistics, coords=[site_ix, regions, labels]),
         contract_cap_share=xr.DataArray(np.ones((len(P), T)), coords=[P, labels]),

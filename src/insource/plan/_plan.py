@@ -30,9 +30,14 @@ from insource.plan._results import (
     solution_arrays,
 )
 from insource.plan._solve import Resolver, solve_model
-from insource.plan._start import WARM_START_INTEGERS, status_quo_start
+from insource.plan._start import (
+    WARM_START_INTEGERS,
+    line_groups,
+    relaxation_start,
+    status_quo_start,
+)
 
-__all__ = ["Comparison", "compare", "plan"]
+__all__ = ["Comparison", "chosen_option", "compare", "plan"]
 
 _INTEGER = ("Capability-start", "Contract-exit", "Line-shifts")
 
@@ -66,9 +71,17 @@ def plan(
     row = select_option(case, option)
     d = plan_data(case, row, settings, demand, base)
     m = build_model(d)
-    large = m.binaries.nvars + m.integers.nvars >= WARM_START_INTEGERS
-    start = status_quo_start(d) if large else None
-    outcome = solve_model(m, time_limit=time_limit, gap=gap, start=start)
+    if m.binaries.nvars + m.integers.nvars >= WARM_START_INTEGERS:  # see _start
+        outcome = solve_model(
+            m,
+            time_limit=time_limit,
+            gap=gap,
+            start=status_quo_start(d),
+            rounded_start=relaxation_start(d),
+            neighbourhoods=line_groups(d),
+        )
+    else:
+        outcome = solve_model(m, time_limit=time_limit, gap=gap)
     name = str(row.get("id"))
     if outcome.status == "infeasible":
         raise InfeasiblePlan(name, explain_infeasibility(d, m))
@@ -96,6 +109,26 @@ class Comparison:
     results: dict[str, PlanResult]
     summary: pd.DataFrame
     recommendation: str
+
+    @property
+    def chosen(self) -> str:
+        """The recommended option (see :func:`chosen_option`)."""
+        return chosen_option(self.summary, self.baseline)
+
+
+def chosen_option(summary: pd.DataFrame, baseline: str) -> str:
+    """The option to recommend: the plan with the highest NPV if it beats the baseline.
+
+    Among the options with a plan (status ``optimal`` or ``feasible``), the
+    one with the highest NPV (the first in the table on a tie) when its NPV
+    is above the baseline's; the baseline otherwise. The one rule behind the
+    recommendation of ``compare`` and the report.
+    """
+    ok = summary[summary["status"].isin(["optimal", "feasible"])]
+    top = ok.sort_values("npv", ascending=False, kind="stable")
+    if len(top) and float(top["npv_vs_baseline"].iloc[0]) > 0:
+        return str(top["option"].iloc[0])
+    return baseline
 
 
 def _integers(d: PlanData) -> int:
@@ -132,7 +165,6 @@ def _metrics(r: PlanResult, base: PlanResult) -> dict[str, object]:
     years = len(d.periods) / 12.0
     vol = _inhouse_volume(r) - _inhouse_volume(base)
     breakeven = fixed_part / variable * vol / years if variable > 0 and vol > 0 else float("nan")
-    cm = d.contracts.set_index("id")
     lost = (
         base.volumes[base.volumes["kind"] == "contract"]
         .groupby("source")["volume"]
@@ -142,14 +174,9 @@ def _metrics(r: PlanResult, base: PlanResult) -> dict[str, object]:
             fill_value=0.0,
         )
     )
-    partners = d.case.tables["partners"].set_index("id")
-    lost_contrib = 0.0
-    for c, units in lost.items():
-        if c in cm.index:
-            partner = str(cm.at[c, "partner"])
-            margin = float(partners["contribution_margin"].get(partner, 0.0) or 0.0)
-            price = float(d.cprice.sel(contract=c).mean())
-            lost_contrib += units * price * margin
+    # the partner's contribution on the units it loses, at each contract's mean price
+    per_unit = (d.cprice.mean("period") * d.cmargin).to_series()
+    lost_contrib = float((lost * per_unit.reindex(lost.index)).fillna(0.0).sum())
     return {
         "option": r.option,
         "policy": r.policy,
@@ -170,8 +197,9 @@ def _metrics(r: PlanResult, base: PlanResult) -> dict[str, object]:
 
 def _recommend(summary: pd.DataFrame, results: dict[str, PlanResult], baseline: str) -> str:
     ok = summary[summary["status"].isin(["optimal", "feasible"])]
-    best = ok.sort_values("npv", ascending=False, kind="stable").iloc[0]
-    if best["option"] == baseline or best["npv_vs_baseline"] <= 0:
+    choice = chosen_option(summary, baseline)
+    best = ok[ok["option"] == choice].iloc[0]
+    if choice == baseline:
         # the best alternative: another option that is not the same plan as the baseline
         alt = ok[(ok["option"] != baseline) & (ok["npv_vs_baseline"] != 0)]
         alt = alt.sort_values("npv", ascending=False, kind="stable")
@@ -270,10 +298,17 @@ def compare(
                 if progress is not None:
                     progress(name)
                 d = data[name]
-                start = status_quo_start(d) if _integers(d) >= WARM_START_INTEGERS else None
                 col_bounds, row_bounds = policy_bounds(m, d)
+                large = _integers(d) >= WARM_START_INTEGERS  # see _start
                 outcome, solution = solver.solve(
-                    col_bounds, row_bounds, time_limit, gap, start, objective
+                    col_bounds,
+                    row_bounds,
+                    time_limit,
+                    gap,
+                    status_quo_start(d) if large else None,
+                    objective,
+                    relaxation_start(d) if large else None,
+                    line_groups(d) if large else None,
                 )
                 if outcome.status == "infeasible":
                     try:  # the option's own model explains what cannot be met

@@ -22,7 +22,14 @@ from insource.plan._data import PlanData
 from insource.plan._solve import SolveOutcome
 from insource.plan._terms import objective_terms
 
-__all__ = ["PlanResult", "ResultLayout", "collect_results", "result_layout", "solution_arrays"]
+__all__ = [
+    "PlanResult",
+    "ResultLayout",
+    "collect_results",
+    "decision_tables",
+    "result_layout",
+    "solution_arrays",
+]
 
 
 @dataclass
@@ -40,6 +47,14 @@ class PlanResult:
     utilisation: pd.DataFrame
     duals: pd.DataFrame = field(default_factory=pd.DataFrame)
     data: PlanData | None = None
+    #: Start of production of each capability started in the plan
+    #: (``line, product, period``: the first month of production).
+    starts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Shifts worked on each own line (``line, period, shifts``).
+    shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Exit of each contract the plan leaves (``contract, period``: the exit
+    #: takes effect in that month).
+    exits: pd.DataFrame = field(default_factory=pd.DataFrame)
     _item_npv: pd.Series | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -317,6 +332,7 @@ def collect_results(
             util["hours_max"] > 0
         )
     util.attrs.update(name="line utilisation", unit="fraction")
+    starts, shifts_planned, exits = decision_tables(sol, d)
     return PlanResult(
         option=option,
         policy=str(d.option.get("policy") or "optimise"),
@@ -328,7 +344,55 @@ def collect_results(
         cash=cash,
         utilisation=util,
         data=d,
+        starts=starts,
+        shifts=shifts_planned,
+        exits=exits,
     )
+
+
+def _switched_on(x: xr.DataArray, first: str, name: str) -> pd.DataFrame:
+    """``[first, period]`` rows where a 0/1 decision is 1 (rounded at 1/2)."""
+    a = x.transpose(*[dim for dim in x.dims if dim != "period"], "period").to_numpy()
+    hit = np.nonzero(np.nan_to_num(a) > 0.5)
+    cols = {str(dim): x.indexes[str(dim)][hit[k]] for k, dim in enumerate(x.dims[:-1])}
+    out = pd.DataFrame(cols)
+    months = pd.PeriodIndex(np.asarray(x.indexes["period"]), freq="M")
+    out["period"] = months[hit[-1]] if len(hit[-1]) else pd.PeriodIndex([], freq="M")
+    out.attrs.update(name=name, unit="month")
+    return out.sort_values([first, "period"], kind="stable").reset_index(drop=True)
+
+
+def decision_tables(
+    solution: Mapping[str, xr.DataArray], d: PlanData
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The plan's integer decisions as tidy tables: starts, shifts, exits.
+
+    ``starts`` (``line, product, period``): the month production starts on a
+    capability that is new in the plan (:math:`z_{l,p,t} = 1`); ``shifts``
+    (``line, period, shifts``): :math:`n_{l,t}` rounded to whole shifts;
+    ``exits`` (``contract, period``): the month the exit takes effect
+    (:math:`e_{c,t} = 1`).
+    """
+    z = solution["Capability-start"].transpose("line", "product", "period")
+    starts = _switched_on(z, "line", "capability starts")
+    n = solution["Line-shifts"].transpose("line", "period")
+    lines = n.indexes["line"]
+    T = d.n_months
+    shifts = pd.DataFrame(
+        {
+            "line": np.repeat(np.asarray(lines), T),
+            "period": np.tile(np.asarray(d.periods), len(lines)),
+            "shifts": np.rint(np.nan_to_num(n.to_numpy())).reshape(-1),
+        }
+    )
+    shifts.attrs.update(name="shifts", unit="shifts")
+    if "Contract-exit" in solution:
+        exits = _switched_on(solution["Contract-exit"], "contract", "contract exits")
+    else:
+        exits = pd.DataFrame({"contract": pd.Series([], dtype=object), "period": []})
+        exits["period"] = pd.PeriodIndex([], freq="M")
+        exits.attrs.update(name="contract exits", unit="month")
+    return starts, shifts, exits
 
 
 def capacity_duals(m: linopy.Model, d: PlanData) -> pd.DataFrame:

@@ -66,15 +66,24 @@ def _quiet() -> Iterator[None]:
         os.close(saved)
 
 
-def _start_entries(m: linopy.Model, start: Start) -> tuple[np.ndarray, np.ndarray]:
+def _index(labels: np.ndarray) -> np.ndarray:
+    """Position of each label in ``labels`` (-1 for labels not in it)."""
+    out = np.full(int(labels.max()) + 1 if len(labels) else 0, -1, dtype=np.int64)
+    out[labels] = np.arange(len(labels))
+    return out
+
+
+def _start_entries(
+    m: linopy.Model, start: Start, column: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """HiGHS column indices and values of a (partial) start, from values by variable name.
 
     linopy passes the model's active variables to HiGHS in label order
-    (``m.variables.label_index.vlabels``), so column ``j`` is label ``vlabels[j]``.
+    (``m.variables.label_index.vlabels``), so column ``j`` is label ``vlabels[j]``;
+    ``column`` (label -> column, :func:`_index`) when the caller keeps it.
     """
-    vlabels = np.asarray(m.variables.label_index.vlabels)
-    column = np.full(int(vlabels.max()) + 1 if len(vlabels) else 0, -1, dtype=np.int64)
-    column[vlabels] = np.arange(len(vlabels))
+    if column is None:
+        column = _index(np.asarray(m.variables.label_index.vlabels))
     idx, val = [], []
     for name, values in start.items():
         labels = m.variables[name].labels.to_numpy().reshape(-1)
@@ -107,6 +116,181 @@ def _relaxation(m: linopy.Model, h: Any) -> Callable[[str], np.ndarray | None]:
     return value
 
 
+@dataclass
+class _Incumbent:
+    """The best complete plan the heuristic holds: column values and objective."""
+
+    x: np.ndarray
+    objective: float
+
+
+def _columns(m: linopy.Model, name: str, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """HiGHS columns of variable ``name`` and their positions in its flattened labels."""
+    labels = m.variables[name].labels.to_numpy().reshape(-1)
+    pos = np.flatnonzero(labels >= 0)
+    col = column[labels[pos]]
+    keep = col >= 0
+    return col[keep], pos[keep]
+
+
+def _run_fixed(
+    h: Any, cols: np.ndarray, values: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> _Incumbent | None:
+    """Solve with the integer columns ``cols`` fixed at ``values`` (an LP after presolve)."""
+    v = np.clip(np.round(values), lower[cols], upper[cols])
+    h.changeColsBounds(len(cols), cols.astype(np.int32), v, v)
+    h.clearSolver()
+    h.run()
+    out = None
+    info = h.getInfo()
+    if int(info.primal_solution_status) == 2:
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        out = _Incumbent(x, float(info.objective_function_value))
+    h.changeColsBounds(len(cols), cols.astype(np.int32), lower[cols], upper[cols])
+    return out
+
+
+def _fix_and_optimise(
+    m: linopy.Model,
+    h: Any,
+    candidates: list[Start],
+    groups: dict[str, np.ndarray],
+    deadline: float,
+    gap: float,
+) -> _Incumbent | None:
+    """Best of ``candidates`` (completed by HiGHS), then improved group by group.
+
+    Fix-and-optimise (Helber and Sahling 2010, *A fix-and-optimize approach
+    for the multi-level capacitated lot sizing problem*, IJPE 123): every
+    integer decision is fixed at the incumbent except one group's, HiGHS
+    solves that small MIP from the incumbent (``Highs.setSolution``), and the
+    plan it returns (never worse) becomes the incumbent; each neighbourhood
+    is solved to ``gap / 100``, since its gain is small against the whole
+    objective. Groups are visited in order; sweeps repeat until one improves
+    the objective by less than ``gap / 10`` relative, or the deadline.
+    """
+    column = _index(np.asarray(m.variables.label_index.vlabels))
+    lp = h.getLp()
+    lower = np.asarray(lp.col_lower_, dtype=float)
+    upper = np.asarray(lp.col_upper_, dtype=float)
+    names = [n for n in groups if n in m.variables]
+    where = {n: _columns(m, n, column) for n in names}
+    cols = np.concatenate([where[n][0] for n in names]).astype(np.int64)
+    maximise = h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize
+    sign = 1.0 if maximise else -1.0
+
+    def ints(start: Start) -> np.ndarray:
+        vals = []
+        for n in names:
+            v = np.broadcast_to(np.asarray(start.get(n, 0.0), float), m.variables[n].shape)
+            vals.append(np.nan_to_num(v.reshape(-1)[where[n][1]]))
+        return np.concatenate(vals)
+
+    best: _Incumbent | None = None
+    for start in candidates:
+        if time.perf_counter() >= deadline and best is not None:
+            break
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1.0))
+        got = _run_fixed(h, cols, ints(start), lower, upper)
+        if got is not None and (best is None or sign * (got.objective - best.objective) > 0):
+            best = got
+    if best is None:
+        return None
+    member = np.concatenate(
+        [groups[n].reshape(groups[n].shape[0], -1)[:, where[n][1]] for n in names], axis=1
+    )
+    everyone = np.arange(h.getNumCol(), dtype=np.int32)
+    # a neighbourhood's gain is small against the whole objective: solve it tight
+    h.setOptionValue("mip_rel_gap", gap / 100)
+    while time.perf_counter() < deadline:
+        before = best.objective
+        for g in range(member.shape[0]):  # over neighbourhoods
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            fix = cols[~member[g]].astype(np.int32)
+            value = np.clip(np.round(best.x[fix]), lower[fix], upper[fix])
+            h.changeColsBounds(len(fix), fix, value, value)
+            h.setOptionValue("time_limit", max(left / (member.shape[0] - g), 1.0))
+            h.clearSolver()
+            h.setSolution(len(everyone), everyone, best.x)
+            h.run()
+            info = h.getInfo()
+            if int(info.primal_solution_status) == 2:
+                obj = float(info.objective_function_value)
+                if sign * (obj - best.objective) > 0:
+                    best = _Incumbent(np.asarray(h.getSolution().col_value, dtype=float), obj)
+            h.changeColsBounds(len(fix), fix, lower[fix], upper[fix])
+        if sign * (best.objective - before) <= abs(before) * gap / 10:
+            break
+    return best
+
+
+def _relaxation_bound(h: Any, m: linopy.Model) -> tuple[float, Callable[[str], np.ndarray | None]]:
+    """The LP relaxation's optimum (a valid bound; NaN if not solved) and its values.
+
+    The objective is scaled for this solve (``user_objective_scale``) so
+    that its largest cost is below 1e6: money in yen otherwise makes HiGHS's
+    dual simplex take several times more iterations.
+    """
+    cost = np.abs(np.asarray(h.getLp().col_cost_, dtype=float))
+    top = float(cost.max()) if cost.size else 0.0
+    scale = -int(np.ceil(np.log2(top / 1e6))) if top > 1e6 else 0
+    h.setOptionValue("user_objective_scale", scale)
+    value = _relaxation(m, h)
+    h.setOptionValue("user_objective_scale", 0)
+    h.setOptionValue("solve_relaxation", False)
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    bound = float(h.getInfo().objective_function_value) if optimal else float("nan")
+    return bound, value
+
+
+def _heuristic_start(
+    m: linopy.Model,
+    h: Any,
+    start: Start | None,
+    rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None,
+    neighbourhoods: dict[str, np.ndarray],
+    t0: float,
+    time_limit: float | None,
+    gap: float | None,
+    share: float,
+) -> float:
+    """Relaxation, candidate starts, fix-and-optimise; hand the best plan to ``h``.
+
+    Leaves ``h`` ready for the MIP: the caller's gap, the time left, the plan
+    found set as its solution. Returns the relaxation's bound (NaN if the
+    relaxation did not finish).
+    """
+    deadline = float("inf") if time_limit is None else t0 + share * float(time_limit)
+    h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1.0))
+    bound, value = _relaxation_bound(h, m)
+    candidates = [start or {}]
+    if rounded_start is not None:
+        candidates.append(rounded_start(value))
+    best = _fix_and_optimise(
+        m, h, candidates, neighbourhoods, deadline, 1e-4 if gap is None else gap
+    )
+    h.clearSolver()
+    h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
+    left = float("inf")
+    if time_limit is not None:
+        left = max(float(time_limit) - (time.perf_counter() - t0), 1.0)
+    h.setOptionValue("time_limit", left)
+    if best is not None:
+        every = np.arange(h.getNumCol(), dtype=np.int32)
+        h.setSolution(len(every), every, best.x)
+    return bound
+
+
+def _tighter_gap(h: Any, gap: float, bound: float, primal: float) -> float:
+    """HiGHS's relative gap, or the one against the relaxation's ``bound`` if smaller."""
+    if not np.isfinite(bound):
+        return gap
+    sense = 1.0 if h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize else -1.0
+    return min(gap, max(sense * (bound - primal), 0.0) / max(abs(primal), 1e-9))
+
+
 def solve_model(
     m: linopy.Model,
     time_limit: float | None = None,
@@ -115,6 +299,8 @@ def solve_model(
     start: Start | None = None,
     rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None = None,
     options: dict[str, Any] | None = None,
+    neighbourhoods: dict[str, np.ndarray] | None = None,
+    heuristic_share: float = 0.5,
 ) -> SolveOutcome:
     """Solve ``m`` with HiGHS and classify the outcome.
 
@@ -138,6 +324,15 @@ def solve_model(
         solves the MIP from it in the time left (see :mod:`._start`).
     options
         Further HiGHS options (e.g. ``mip_max_improving_sols``).
+    neighbourhoods
+        Improve the start by fix-and-optimise before the MIP (see
+        :func:`._start.line_groups`): HiGHS solves the LP relaxation (its
+        optimum bounds the gap), completes ``start`` and the relaxation
+        rounded by ``rounded_start`` (when given), keeps the better, and
+        re-optimises each neighbourhood with every other integer decision
+        fixed. The plan found is the MIP's start. This takes at most
+        ``heuristic_share`` of ``time_limit``; the gap reported is the
+        smaller of HiGHS's and the one against the relaxation.
 
     """
     options = {"output_flag": False, "log_to_console": False, **(options or {})}
@@ -154,7 +349,13 @@ def solve_model(
         # HiGHS model and running it (linopy's own warm start is file based)
         solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
         h = solver.solver_model
-        if rounded_start is not None:
+        bound = float("nan")
+        if neighbourhoods is not None:
+            bound = _heuristic_start(
+                m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, heuristic_share
+            )
+            start = None
+        elif rounded_start is not None:
             start = rounded_start(_relaxation(m, h))
             h.setOptionValue("solve_relaxation", False)
             if time_limit is not None:
@@ -172,6 +373,8 @@ def solve_model(
     info = h.getInfo() if h is not None else None
     has_plan = info is not None and int(info.primal_solution_status) == 2
     rel_gap = float(info.mip_gap) if (info is not None and mip) else 0.0
+    if info is not None and has_plan and mip:
+        rel_gap = _tighter_gap(h, rel_gap, bound, float(info.objective_function_value))
     if termination == "optimal":
         status = "optimal"
         rel_gap = min(rel_gap, 1.0) if mip else 0.0
@@ -185,13 +388,6 @@ def solve_model(
         float(m.objective.value) if has_plan and m.objective.value is not None else float("nan")
     )
     return SolveOutcome(status, str(termination), objective, rel_gap, seconds)
-
-
-def _index(labels: np.ndarray) -> np.ndarray:
-    """Position of each label in ``labels`` (-1 for labels not in it)."""
-    out = np.full(int(labels.max()) + 1 if len(labels) else 0, -1, dtype=np.int64)
-    out[labels] = np.arange(len(labels))
-    return out
 
 
 class Resolver:
@@ -244,11 +440,15 @@ class Resolver:
         gap: float | None = None,
         start: Start | None = None,
         objective: list[tuple[np.ndarray, np.ndarray]] | None = None,
+        rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None = None,
+        neighbourhoods: dict[str, np.ndarray] | None = None,
     ) -> tuple[SolveOutcome, dict[str, xr.DataArray]]:
         """Solve under ``columns`` (by variable) and ``rows`` (by constraint) bounds.
 
         ``objective``: other objective coefficients than the model's, as
         ``(coefficients, variable labels)`` pairs (``Highs.changeColsCost``).
+        ``rounded_start``, ``neighbourhoods``: improve ``start`` first, as in
+        :func:`solve_model`.
 
         Returns the outcome (classified as in :func:`solve_model`) and the
         value of every variable by name, over the variable's coordinates
@@ -278,9 +478,14 @@ class Resolver:
         h.setOptionValue("time_limit", float("inf") if time_limit is None else float(time_limit))
         h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
         h.clearSolver()
+        bound = float("nan")
         with _quiet():
-            if start:
-                idx, val = _start_entries(m, start)
+            if neighbourhoods is not None:
+                bound = _heuristic_start(
+                    m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, 0.5
+                )
+            elif start:
+                idx, val = _start_entries(m, start, self._col)
                 h.setSolution(len(idx), idx, val)
             h.run()
         seconds = time.perf_counter() - t0
@@ -288,6 +493,8 @@ class Resolver:
         info = h.getInfo()
         has_plan = int(info.primal_solution_status) == 2
         rel_gap = float(info.mip_gap) if self._mip else 0.0
+        if has_plan and self._mip:
+            rel_gap = _tighter_gap(h, rel_gap, bound, float(info.objective_function_value))
         kind = highspy.HighsModelStatus
         if model_status == kind.kOptimal:
             status, termination = "optimal", "optimal"

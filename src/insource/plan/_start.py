@@ -34,7 +34,13 @@ import numpy as np
 
 from insource.plan._data import PlanData
 
-__all__ = ["WARM_START_INTEGERS", "relaxation_start", "round_relaxation", "status_quo_start"]
+__all__ = [
+    "WARM_START_INTEGERS",
+    "line_groups",
+    "relaxation_start",
+    "round_relaxation",
+    "status_quo_start",
+]
 
 #: Models with at least this many integer decisions get the start (below it
 #: HiGHS solves them quickly and the extra LP would only cost time).
@@ -123,4 +129,47 @@ def status_quo_start(d: PlanData) -> dict[str, np.ndarray]:
     out = {"Capability-start": z, "Line-shifts": np.clip(n, low, high)}
     if not d.contracts.empty:
         out["Contract-exit"] = np.zeros(d.exit_allowed.shape)
+    return out
+
+
+def line_groups(d: PlanData, most: int = WARM_START_INTEGERS) -> dict[str, np.ndarray]:
+    r"""Neighbourhoods for fix-and-optimise: the integer decisions of groups of lines.
+
+    Lines are taken in the case's order and grouped while a group holds at
+    most ``most`` free integer decisions (its starts plus its shift changes;
+    a line above the limit forms a group alone). A group frees the starts
+    :math:`z_{l,p,t}` and shifts :math:`n_{l,t}` of its lines and the exits
+    :math:`e_{c,t}` of every contract whose product one of its lines can
+    start (an exit pays only with production to replace it).
+
+    Returns
+    -------
+    dict
+        By variable name (``Capability-start``, ``Line-shifts``,
+        ``Contract-exit``), a boolean array ``[group, *variable dims]``: the
+        decision is free in the group.
+
+    """
+    allowed = d.allowed_start.transpose("line", "product", "period").to_numpy()
+    free = d.shift_free.transpose("line", "period").to_numpy()
+    per_line = allowed.sum(axis=(1, 2)) + free.sum(axis=1)
+    group = np.zeros(len(per_line), dtype=int)
+    g, size = 0, 0
+    for i, n in enumerate(per_line):  # over lines, not periods
+        if size and size + n > most:
+            g, size = g + 1, 0
+        group[i], size = g, size + int(n)
+    G = g + 1 if len(per_line) else 0
+    member = group[None, :] == np.arange(G)[:, None]  # [group, line]
+    out = {
+        "Capability-start": member[:, :, None, None] & allowed[None],
+        "Line-shifts": np.broadcast_to(member[:, :, None], (G, *free.shape)).copy(),
+    }
+    if not d.contracts.empty:
+        can = allowed.any(axis=2)  # [line, product]
+        of = d.of_product.transpose("contract", "product").to_numpy() > 0
+        reach = (member.astype(int) @ can.astype(int)) > 0  # [group, product]
+        touches = (reach.astype(int) @ of.T.astype(int)) > 0  # [group, contract]
+        exits = d.exit_allowed.transpose("contract", "period").to_numpy()
+        out["Contract-exit"] = touches[:, :, None] & exits[None]
     return out

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from insource._atomic import atomic_path
 from insource.case import load_case
 from insource.cli import app, console, emit_json, err_console
 from insource.plan._data import PlanSettings
@@ -88,6 +89,9 @@ def _tables(r: PlanResult) -> dict[str, pd.DataFrame]:
         "unit_margin": r.bridge(),
         "utilisation": r.utilisation,
         "capacity_value": r.duals,
+        "starts": r.starts,
+        "shifts": r.shifts,
+        "exits": r.exits,
     }
 
 
@@ -98,8 +102,10 @@ def _write(out: Path, tables: dict[str, pd.DataFrame]) -> None:
         for col in f.columns:
             if isinstance(f[col].dtype, pd.PeriodDtype):
                 f[col] = f[col].astype(str)
-        f.to_csv(out / f"{name}.csv", index=False)
-        f.to_parquet(out / f"{name}.parquet", index=False)
+        with atomic_path(out / f"{name}.csv") as tmp:
+            f.to_csv(tmp, index=False)
+        with atomic_path(out / f"{name}.parquet") as tmp:
+            f.to_parquet(tmp, index=False)
 
 
 def _status_text(r: PlanResult) -> str:

@@ -376,31 +376,25 @@ def policy_from_plan(
 
     # ---- own capabilities that produce in the plan -------------------------
     lines = list(d.hours.indexes["line"])
-    lines_money = result.lines
-    lm = lines_money.assign(t=d.periods.get_indexer(pd.PeriodIndex(lines_money["period"])))
     caps: list[tuple[int, int, int]] = []  # (line, product, start month; -1 existing)
-    forced = {(li, p): int(np.flatnonzero(labels == mo)[0]) for li, p, mo in d.forced_start}
+    # the plan's own decisions (PlanResult.starts), not a reading of its money lines
+    started = {
+        (str(li), str(p)): int(t)
+        for li, p, t in zip(
+            result.starts["line"],
+            result.starts["product"],
+            d.periods.get_indexer(pd.PeriodIndex(result.starts["period"], freq="M")),
+            strict=True,
+        )
+    }
     for li, line in enumerate(lines):
         for pi, p in enumerate(products):
             if not bool(_vec(d.capable, line=line, product=p)):
                 continue
             if bool(_vec(d.existing, line=line, product=p)):
                 caps.append((li, pi, -1))
-                continue
-            starts = []
-            if (line, p) in forced:
-                starts.append(forced[(line, p)])
-            hit = vol[(vol["kind"] == "inhouse") & (vol["source"] == line) & (vol["product"] == p)]
-            if len(hit):
-                starts.append(int(hit["t"].min()))
-            hit = lm[(lm["source"] == line) & (lm["product"] == p) & (lm["item"] == "fixed")]
-            if len(hit):
-                starts.append(int(hit["t"].min()))
-            hit = lm[(lm["source"] == line) & (lm["product"] == p) & (lm["item"] == "capex")]
-            if len(hit):
-                starts.append(int(hit["t"].min() + float(_vec(d.lead, line=line, product=p))))
-            if starts:
-                caps.append((li, pi, min(starts)))
+            elif (str(line), str(p)) in started:
+                caps.append((li, pi, started[(str(line), str(p))]))
     K = len(caps)
     ramp_cap = np.zeros((K, T))
     speed = np.zeros((K, T))
@@ -429,20 +423,17 @@ def policy_from_plan(
         capex.append(Affine(np.array(float(_vec(d.capex, line=line, product=p)))))
         years.append(Affine(np.array(float(_vec(d.dep_years, line=line, product=p)))))
 
-    # ---- shifts: recovered from the shift money (cost x (today - planned)) --
+    # ---- shifts: the plan's (PlanResult.shifts); free shifts at the most ------
     L = len(lines)
     shift_cost = d.shift_cost.to_numpy()
     base_sh = d.base_shifts.to_numpy()
-    shift_amount = np.zeros((L, T))
-    sm = lm[lm["item"] == "shift"]
-    for li, line in enumerate(lines):
-        part = sm[sm["source"] == line]
-        np.add.at(shift_amount[li], part["t"].to_numpy(), part["amount"].to_numpy(float))
-    n_shifts = np.where(
-        shift_cost > 0,
-        base_sh[:, None] - shift_amount / np.where(shift_cost > 0, shift_cost, 1.0),
-        d.max_shifts.to_numpy()[:, None],
+    planned_sh = (
+        result.shifts.pivot(index="line", columns="period", values="shifts")
+        .reindex(index=lines, columns=d.periods)
+        .to_numpy(dtype=float)
     )
+    n_shifts = np.where(shift_cost > 0, np.nan_to_num(planned_sh), d.max_shifts.to_numpy()[:, None])
+    shift_amount = np.where(shift_cost > 0, shift_cost * (base_sh[:, None] - n_shifts), 0.0)
     hours = d.hours.to_numpy() * n_shifts
     other_hours = [Affine(d.other_hours.to_numpy()[li]) for li in range(L)]
     shift_money = [Affine(shift_amount[li]) for li in range(L)]
@@ -452,11 +443,11 @@ def policy_from_plan(
     contracts = list(con["id"].astype(str))
     C = len(contracts)
     exit_month = np.full(C, -1)
-    ex = lm[lm["item"] == "exit"]
-    for ci, c in enumerate(contracts):
-        hit = ex[ex["source"] == c]
-        if len(hit):
-            exit_month[ci] = int(hit["t"].min())
+    if C and len(result.exits):
+        ids = pd.Index(con["id"].astype(str))
+        where = ids.get_indexer(pd.Index(result.exits["contract"].astype(str)))
+        months = d.periods.get_indexer(pd.PeriodIndex(result.exits["period"], freq="M"))
+        exit_month[where[where >= 0]] = months[where >= 0]
     window = d.window.to_numpy().astype(float) if C else np.zeros((0, T))
     active = window * np.where(
         (exit_month[:, None] >= 0) & (t_ix[None, :] >= exit_month[:, None]), 0.0, 1.0
