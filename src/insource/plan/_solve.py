@@ -157,8 +157,12 @@ def _fix_and_optimise(
     groups: dict[str, np.ndarray],
     deadline: float,
     gap: float,
+    hard_deadline: float = float("inf"),
 ) -> _Incumbent | None:
     """Best of ``candidates`` (completed by HiGHS), then improved group by group.
+
+    The candidates are completed even after ``deadline`` (each is an LP
+    after presolve; ``hard_deadline``: the end of the caller's time limit).
 
     Fix-and-optimise (Helber and Sahling 2010, *A fix-and-optimize approach
     for the multi-level capacitated lot sizing problem*, IJPE 123): every
@@ -187,10 +191,8 @@ def _fix_and_optimise(
         return np.concatenate(vals)
 
     best: _Incumbent | None = None
-    for start in candidates:
-        if time.perf_counter() >= deadline and best is not None:
-            break
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1.0))
+    for start in candidates:  # each an LP after presolve: run to its end
+        h.setOptionValue("time_limit", max(hard_deadline - time.perf_counter(), 1.0))
         got = _run_fixed(h, cols, ints(start), lower, upper)
         if got is not None and (best is None or sign * (got.objective - best.objective) > 0):
             best = got
@@ -263,13 +265,14 @@ def _heuristic_start(
     relaxation did not finish).
     """
     deadline = float("inf") if time_limit is None else t0 + share * float(time_limit)
+    end = float("inf") if time_limit is None else t0 + float(time_limit)
     h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1.0))
     bound, value = _relaxation_bound(h, m)
     candidates = [start or {}]
-    if rounded_start is not None:
+    if rounded_start is not None and np.isfinite(bound):  # only a finished relaxation
         candidates.append(rounded_start(value))
     best = _fix_and_optimise(
-        m, h, candidates, neighbourhoods, deadline, 1e-4 if gap is None else gap
+        m, h, candidates, neighbourhoods, deadline, 1e-4 if gap is None else gap, end
     )
     h.clearSolver()
     h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
