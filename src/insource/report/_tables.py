@@ -49,8 +49,8 @@ def case_checksum(case: Case) -> str:
 def chosen_options(comparison: Comparison) -> dict[str, str | None]:
     """The options the report shows: ``baseline``, ``best`` (recommended) and ``insource``.
 
-    ``best`` is the feasible option with the highest NPV when it beats the
-    baseline, else the baseline (the rule of the compare recommendation);
+    ``best`` is :attr:`Comparison.chosen` (the rule of the compare
+    recommendation);
     ``insource`` is the option with in-house volume and the highest NPV
     (``None`` when no option builds in-house).
     """
@@ -58,13 +58,10 @@ def chosen_options(comparison: Comparison) -> dict[str, str | None]:
     ok = s[s["status"].isin(["optimal", "feasible"])].sort_values(
         "npv", ascending=False, kind="stable"
     )
-    best = comparison.baseline
-    if len(ok) and float(ok["npv_vs_baseline"].iloc[0]) > 0:
-        best = str(ok["option"].iloc[0])
     inh = ok[ok["inhouse_units"].fillna(0.0) > 0]
     return {
         "baseline": comparison.baseline,
-        "best": best,
+        "best": comparison.chosen,
         "insource": str(inh["option"].iloc[0]) if len(inh) else None,
     }
 
