@@ -237,7 +237,7 @@ def simulate_command(
     from insource.plant import achievable_rate, read_task_file
 
     shares = _parse_mix(mix)
-    graph = read_task_file(file, shares)
+    graph = read_task_file(file)  # achievable_rate weights the task times by the mix
     if (mtbf is None) != (mttr is None):
         raise InsourceError("give both --mtbf and --mttr, or neither", "")
     res = achievable_rate(
