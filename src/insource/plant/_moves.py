@@ -27,8 +27,6 @@ References
 ----------
 Estellon, B., Gardi, F., Nouioua, K. (2008). Two local search approaches for solving
 real-life car sequencing problems. *EJOR* 191(3), 928-944.
-Perron, L., Shaw, P. (2004). Combining forces to solve the car sequencing problem.
-*CPAIOR 2004*, LNCS 3011, 225-239.
 
 """
 
