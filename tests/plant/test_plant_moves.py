@@ -23,13 +23,13 @@ from insource.plant._tasktimes import mix_times, station_loads
 
 
 def _random_instance(rng: random.Random, paint: bool) -> CarSequencingInstance:
-    n_cls = rng.randint(2, 6)
-    k = rng.randint(1, 3)
+    n_cls = rng.randint(1, 6)
+    k = rng.randint(0, 3)  # no ratio rule at all: only paint is scored
     ratios = tuple(
         RatioConstraint(f"o{j}", rng.randint(1, 2), rng.randint(2, 5), rng.random() < 0.6)
         for j in range(k)
     )
-    demand = tuple(rng.randint(1, 6) for _ in range(n_cls))
+    demand = tuple(rng.randint(0, 6) for _ in range(n_cls))
     options = tuple(tuple(rng.randint(0, 1) for _ in range(k)) for _ in range(n_cls))
     if not paint:
         return CarSequencingInstance("plain", ratios, demand, options)

@@ -164,6 +164,8 @@ def _pick_conflict(rng, seq, flags, cnt, p, q, lo, hi, wr, P):  # type: ignore[n
     """A random car with option ``k`` in an overloaded window of ``k``, or -1."""
     N = len(seq)
     K = len(p)
+    if K == 0:
+        return -1
     k = rng.integers(0, K)
     if wr[k] == 0 or hi[k] < lo[k]:
         return -1
