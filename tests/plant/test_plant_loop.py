@@ -158,7 +158,7 @@ def test_loop_writes_the_simulated_rate(line_case: Path, tmp_path: Path, capsys)
     ]
     assert main(args) == 0
     res = json.loads(capsys.readouterr().out)
-    assert (res["option"], res["fiscal_year"]) == ("make", "CY2026")
+    assert (res["option"], res["fiscal_year"], res["fiscal_year_label"]) == ("make", 2026, "CY2026")
     # 2026: 4,800 old + 450 cars (ramp 0.5 then 1 from July) in 1,920 h
     assert res["planned_units"] == pytest.approx(5250.0)
     assert res["takt_s"] == pytest.approx(1920 * 3600 / 5250)

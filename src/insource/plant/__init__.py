@@ -46,6 +46,7 @@ from insource.plant._sequence import (
     evaluate_sequence,
     greedy_sequence,
     local_search_sequence,
+    restart_search,
     sequence_cars,
     solve_sequence_cpsat,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "read_sequencing_file",
     "read_task_file",
     "read_task_table",
+    "restart_search",
     "salbp1",
     "salbp2",
     "sequence_cars",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from insource.errors import InsourceError
 from insource.plant._problems import CarSequencingInstance, RatioConstraint, TaskGraph
+from insource.plant._tasktimes import mix_times
 
 __all__ = [
     "read_alb",
@@ -183,19 +184,7 @@ def read_task_table(path: str | Path, mix: Mapping[str, float] | None = None) ->
                     "use task ids from column task",
                 )
             precedences.append((index[pred], index[r["task"].strip()]))
-    weights = dict(mix) if mix else dict.fromkeys(models, 1.0)
-    unknown = sorted(set(weights) - set(models))
-    if unknown:
-        raise InsourceError(
-            f"mix names unknown models {unknown}", f"models in {path.name}: {', '.join(models)}"
-        )
-    total = sum(weights.values())
-    if total <= 0 or any(w < 0 for w in weights.values()):
-        raise InsourceError("the model mix must be non-negative with a positive sum", "")
-    times = tuple(
-        sum(weights.get(m, 0.0) / total * model_times[m][j] for m in models)
-        for j in range(len(rows))
-    )
+    times = mix_times(model_times, mix, f"the model mix for {path.name}")
     graph = TaskGraph(times, tuple(precedences), name=path.stem, model_times=model_times)
     graph.check()
     return graph

@@ -64,6 +64,7 @@ from insource.plant._balance import BalanceResult, salbp1
 from insource.plant._problems import CarSequencingInstance, RatioConstraint, TaskGraph, find_cycle
 from insource.plant._sequence import SequenceResult, sequence_cars
 from insource.plant._simulate import SimulationResult, simulate_line
+from insource.plant._tasktimes import mix_times, station_loads
 
 __all__ = [
     "CarClass",
@@ -394,13 +395,7 @@ def class_loads(
     times: Mapping[str, Sequence[float]], assignment: Sequence[int], stations: int
 ) -> dict[str, tuple[float, ...]]:
     """Load of every station for every class: ``L_sc = sum_{j at s} t_jc``."""
-    out = {}
-    for key, t in times.items():
-        load = [0.0] * stations
-        for j, s in enumerate(assignment):
-            load[s - 1] += t[j]
-        out[key] = tuple(load)
-    return out
+    return {key: station_loads(t, assignment, stations) for key, t in times.items()}
 
 
 def _largest_remainder(weights: Sequence[float], total: int) -> list[int]:
@@ -510,31 +505,27 @@ class LoopResult:
         return self.simulation.throughput
 
     @property
+    def mean_times(self) -> tuple[float, ...]:
+        """Mix-weighted task times ``t_j = sum_c w_c t_jc`` over the day's car classes."""
+        return mix_times(
+            {c.key: self.tasks.time_of(c.model, c.options) for c in self.classes},
+            {c.key: c.share for c in self.classes},
+        )
+
+    @property
     def efficiency(self) -> float:
-        """Mix-weighted balance efficiency ``sum_c w_c sum_s L_sc / (m c)``."""
-        work = sum(c.share * sum(self.class_loads[c.key]) for c in self.classes)
-        return work / (self.balance.stations * self.load.takt)
+        """Mix-weighted balance efficiency ``sum_j t_j / (m c)`` (``t_j``: :attr:`mean_times`)."""
+        return sum(self.mean_times) / (self.balance.stations * self.load.takt)
 
     @property
     def labour_minutes(self) -> float:
         """Mix-weighted labour content per car (person-minutes): ``sum_j t_j x operators_j / 60``."""
-        return (
-            sum(
-                c.share
-                * sum(
-                    t * o
-                    for t, o in zip(
-                        self.tasks.time_of(c.model, c.options), self.tasks.operators, strict=True
-                    )
-                )
-                for c in self.classes
-            )
-            / 60.0
-        )
+        return float(np.dot(self.mean_times, self.tasks.operators)) / 60.0
 
     def stations(self) -> pd.DataFrame:
         """One row per station: tasks, mix-weighted load, least and most class load."""
         bal = self.balance
+        mean = station_loads(self.mean_times, bal.assignment, bal.stations)
         rows = []
         for s in range(1, bal.stations + 1):
             tasks = [self.tasks.tasks[j] for j, k in enumerate(bal.assignment) if k == s]
@@ -543,7 +534,7 @@ class LoopResult:
                 {
                     "station": s,
                     "tasks": " ".join(tasks),
-                    "load_s": sum(c.share * self.class_loads[c.key][s - 1] for c in self.classes),
+                    "load_s": mean[s - 1],
                     "min_load_s": min(loads),
                     "max_load_s": max(loads),
                 }
@@ -560,7 +551,8 @@ class LoopResult:
         return {
             "line": ld.line,
             "option": ld.option,
-            "fiscal_year": ld.label,
+            "fiscal_year": ld.fiscal_year,
+            "fiscal_year_label": ld.label,
             "year_reason": ld.reason,
             "planned_units": ld.volume,
             "planned_hours": ld.hours,

@@ -16,6 +16,7 @@ from insource.errors import InsourceError
 from insource.plant._balance import BalanceResult, salbp1
 from insource.plant._problems import TaskGraph
 from insource.plant._simulate import SimulationResult, simulate_line
+from insource.plant._tasktimes import mix_times
 
 __all__ = ["RateResult", "achievable_rate", "mix_sequence"]
 
@@ -114,17 +115,8 @@ def achievable_rate(
     """
     graph = tasks
     if mix and tasks.model_times:
-        unknown = sorted(set(mix) - set(tasks.model_times))
-        if unknown:
-            raise InsourceError(
-                f"mix names unknown models {unknown}", f"models: {', '.join(tasks.model_times)}"
-            )
-        total = sum(mix.values())
-        times = tuple(
-            sum(mix.get(p, 0.0) / total * tasks.model_times[p][j] for p in tasks.model_times)
-            for j in range(tasks.n)
-        )
-        graph = replace(tasks, times=times)
+        # the mix given here replaces the weights the task times were read with
+        graph = replace(tasks, times=mix_times(tasks.model_times, mix))
     bal = salbp1(graph, takt_time, time_limit=time_limit, seed=seed)
     if graph.model_times and mix:
         station_times = {p: list(bal.model_loads[p]) for p in mix if mix[p] > 0}

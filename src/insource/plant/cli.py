@@ -7,15 +7,17 @@ hidden ``line`` subcommand.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
-from typer._click import Context
+from typer._click import Context, HelpFormatter
 from typer._click.core import Command
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from insource.cli import app, console, emit_json
 from insource.errors import InsourceError
@@ -37,6 +39,14 @@ class _PlantGroup(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
+class _LoopCommand(TyperCommand):
+    """The hidden ``line`` command, shown as ``insource plant [OPTIONS] CASE``."""
+
+    def format_usage(self, ctx: Context, formatter: HelpFormatter) -> None:
+        path = ctx.parent.command_path if ctx.parent is not None else ctx.command_path
+        formatter.write_usage(path, " ".join(self.collect_usage_pieces(ctx)))
+
+
 plant_app = typer.Typer(
     cls=_PlantGroup,
     help=(
@@ -47,6 +57,25 @@ plant_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(plant_app, name="plant")
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _unwrap(doc: str) -> str:
+    """Help text from a docstring: each paragraph on one line, so the terminal wraps it."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)
+
+
+def _command(name: str, **kwargs: Any) -> Callable[[F], F]:
+    """Register a plant subcommand with its docstring as unwrapped help."""
+
+    def register(fn: F) -> F:
+        plant_app.command(name, help=_unwrap(fn.__doc__ or ""), **kwargs)(fn)
+        return fn
+
+    return register
+
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed (same seed, same answer).")]
@@ -74,7 +103,7 @@ def _parse_mix(text: str | None) -> dict[str, float] | None:
     return mix
 
 
-@plant_app.command("balance")
+@_command("balance")
 def balance_command(
     file: Annotated[Path, typer.Argument(help="Task file: Scholl .IN2, .alb, or .csv table.")],
     cycle_time: Annotated[
@@ -124,7 +153,7 @@ def balance_command(
     console.print(table)
 
 
-@plant_app.command("sequence")
+@_command("sequence")
 def sequence_command(
     file: Annotated[Path, typer.Argument(help="CSPLib prob001 file or ROADEF 2005 folder.")],
     fmt: Annotated[
@@ -133,7 +162,7 @@ def sequence_command(
     instance: Annotated[
         str | None, typer.Option(help="Instance name in a multi-instance CSPLib file.")
     ] = None,
-    method: Annotated[str, typer.Option(help="auto, cpsat or local.")] = "auto",
+    method: Annotated[str, typer.Option(help="auto, local, tabu or cpsat.")] = "auto",
     soft: Annotated[
         bool, typer.Option("--soft", help="Allow ratio violations (minimise them).")
     ] = False,
@@ -182,7 +211,7 @@ def sequence_command(
     console.print(" ".join(cars))
 
 
-@plant_app.command("simulate")
+@_command("simulate")
 def simulate_command(
     file: Annotated[Path, typer.Argument(help="Task file: Scholl .IN2, .alb, or .csv table.")],
     cycle_time: Annotated[
@@ -208,7 +237,7 @@ def simulate_command(
     from insource.plant import achievable_rate, read_task_file
 
     shares = _parse_mix(mix)
-    graph = read_task_file(file, shares)
+    graph = read_task_file(file)  # achievable_rate weights the task times by the mix
     if (mtbf is None) != (mttr is None):
         raise InsourceError("give both --mtbf and --mttr, or neither", "")
     res = achievable_rate(
@@ -253,7 +282,7 @@ def _parse_year(text: str | None) -> int | None:
     return int(digits)
 
 
-@plant_app.command("line", hidden=True)
+@_command("line", hidden=True, cls=_LoopCommand)
 def line_command(
     case_spec: Annotated[
         str, typer.Argument(metavar="CASE", help="A built-in case, a case folder or a workbook.")
