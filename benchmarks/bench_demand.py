@@ -165,7 +165,8 @@ def bench_backtest_interleaved(
             diff = max(diff, float(np.nanmax(np.abs(a - b))))
             done += part["unique_id"].nunique()
             fits = done * len(models)
-            if (k + 1) % 5 == 0 or done == n_series:
+            over = time.perf_counter() - start > budget_s and done < n_series
+            if (k + 1) % 5 == 0 or done == n_series or over:
                 print(
                     f"  {done:5d} series  wall: loop {wall['loop']:7.1f} s, vectorised "
                     f"{wall['vectorised']:7.1f} s ({wall['loop'] / wall['vectorised']:4.2f}x)  "
@@ -175,7 +176,7 @@ def bench_backtest_interleaved(
                     f"load {_load()}  {time.strftime('%H:%M:%S')}",
                     flush=True,
                 )
-            if time.perf_counter() - start > budget_s and done < n_series:
+            if over:
                 print(f"  stopped after {done} of {n_series} series (budget {budget_s:.0f} s)")
                 break
 
