@@ -16,8 +16,13 @@ AutoETS and AutoARIMA are the expensive ones (about 0.1 s and 0.5 s per fit
 on the shared 2-core machine), so they run on one window (1,000 fits per
 engine); the cheap models on two. Sizes can be overridden with
 ``BENCH_DEMAND_SERIES`` (default 1000), ``BENCH_DEMAND_WINDOWS`` (windows of
-the ETS/ARIMA runs, default 1) and ``BENCH_DEMAND_JOBS`` (worker processes
-of the extra vectorised run, default 2; 0 skips it).
+the ETS runs, default 1) and ``BENCH_DEMAND_JOBS`` (worker processes
+of the extra vectorised run, default 2; 0 skips it). AutoARIMA (one window)
+runs the two engines interleaved, chunk by chunk of 10 series (alternating
+which goes first), printing wall and CPU time (``BENCH_DEMAND_ARIMA_SERIES``,
+default ``BENCH_DEMAND_SERIES``; ``BENCH_DEMAND_ARIMA_BUDGET`` seconds stops
+it early with the ratio so far).
+``BENCH_DEMAND_ONLY`` picks parts: ``case,cheap,ets,arima`` (the default).
 statsforecast's per-series convergence warnings (``UserWarning`` from its
 ARIMA optimiser) are silenced in both engines alike.
 """
@@ -116,16 +121,82 @@ def bench_backtest(
     print(results[runs[0]].metrics.round(3).to_string(index=False))
 
 
+def bench_backtest_interleaved(
+    n_series: int, models: tuple[str, ...], chunk: int = 10, budget_s: float = float("inf")
+) -> None:
+    """Loop and vectorised engine side by side on the same chunks of series.
+
+    For the expensive models the two engines are timed chunk by chunk in
+    alternation (loop on chunk 1, vectorised on chunk 1, loop on chunk 2,
+    ...), so a load that changes over the run weighs on both alike, and a
+    running total is printed after every chunk: a run stopped early (or cut
+    by ``budget_s``, seconds) still gives a like-for-like ratio on the series
+    done so far. Both wall-clock and CPU time of this process are reported:
+    with one worker everything runs in this process, so its CPU time is the
+    work done, far less disturbed than the wall clock by other jobs on a
+    shared machine. Within a chunk the vectorised engine makes one
+    statsforecast call over the chunk's series.
+    """
+    df = synthetic(n_series)
+    ids = df["unique_id"].unique()
+    kw = {"h": 6, "n_windows": 1, "season_length": 12}
+    wall = {"loop": 0.0, "vectorised": 0.0}
+    cpu = {"loop": 0.0, "vectorised": 0.0}
+    done, diff = 0, 0.0
+    start = time.perf_counter()
+    print(
+        f"backtest {n_series} series x 1 window, models {', '.join(models)}, "
+        f"loop and vectorised interleaved in chunks of {chunk} series:"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        backtest(synthetic(2), models, **kw)  # JIT warm-up
+        for k, lo in enumerate(range(0, n_series, chunk)):
+            part = df[df["unique_id"].isin(ids[lo : lo + chunk])]
+            res = {}
+            order = ("loop", "vectorised") if k % 2 == 0 else ("vectorised", "loop")
+            for engine in order:
+                t, c = time.perf_counter(), time.process_time()
+                res[engine] = backtest(part, models, engine=engine, **kw)
+                wall[engine] += time.perf_counter() - t
+                cpu[engine] += time.process_time() - c
+            key = ["model", "unique_id", "window", "step"]
+            a, b = (res[e].forecasts.sort_values(key)["mean"].to_numpy() for e in order)
+            diff = max(diff, float(np.nanmax(np.abs(a - b))))
+            done += part["unique_id"].nunique()
+            fits = done * len(models)
+            over = time.perf_counter() - start > budget_s and done < n_series
+            if (k + 1) % 5 == 0 or done == n_series or over:
+                print(
+                    f"  {done:5d} series  wall: loop {wall['loop']:7.1f} s, vectorised "
+                    f"{wall['vectorised']:7.1f} s ({wall['loop'] / wall['vectorised']:4.2f}x)  "
+                    f"CPU: loop {cpu['loop']:6.1f} s ({1000 * cpu['loop'] / fits:4.0f} ms/fit), "
+                    f"vectorised {cpu['vectorised']:6.1f} s ({1000 * cpu['vectorised'] / fits:4.0f} "
+                    f"ms/fit) ({cpu['loop'] / cpu['vectorised']:4.2f}x)  max |diff| {diff:.3g}  "
+                    f"load {_load()}  {time.strftime('%H:%M:%S')}",
+                    flush=True,
+                )
+            if over:
+                print(f"  stopped after {done} of {n_series} series (budget {budget_s:.0f} s)")
+                break
+
+
 def main() -> None:
     n = int(os.environ.get("BENCH_DEMAND_SERIES", "1000"))
     windows = int(os.environ.get("BENCH_DEMAND_WINDOWS", "1"))
     extra = int(os.environ.get("BENCH_DEMAND_JOBS", "2"))
     jobs = (1, extra) if extra > 1 else (1,)
-    bench_case()
-    bench_backtest(n, ("theta", "snaive"), 2, jobs)
-    bench_backtest(n, ("ets",), windows, jobs)
-    n_arima = int(os.environ.get("BENCH_DEMAND_ARIMA_SERIES", str(n)))
-    bench_backtest(n_arima, ("arima",), windows, (1,))
+    only = os.environ.get("BENCH_DEMAND_ONLY", "case,cheap,ets,arima").split(",")
+    if "case" in only:
+        bench_case()
+    if "cheap" in only:
+        bench_backtest(n, ("theta", "snaive"), 2, jobs)
+    if "ets" in only:
+        bench_backtest(n, ("ets",), windows, jobs)
+    if "arima" in only:
+        n_arima = int(os.environ.get("BENCH_DEMAND_ARIMA_SERIES", str(n)))
+        budget = float(os.environ.get("BENCH_DEMAND_ARIMA_BUDGET", "inf"))
+        bench_backtest_interleaved(n_arima, ("arima",), chunk=10, budget_s=budget)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,23 @@ def test_case_folder_of_demand_tables(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (tmp_path / "demand_scenarios.csv").is_file()
 
 
+def test_case_from_a_workbook_matches_the_built_in_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from insource.case import load_case, save_case
+
+    book = save_case(load_case("nissan-kei-ev"), tmp_path / "kei.xlsx")
+    runs = []
+    for case in ("nissan-kei-ev", str(book)):
+        assert main(["forecast", case, "--scenarios", "50", "--json"]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert runs[0]["parameters"] == runs[1]["parameters"]
+    assert runs[0]["summary"] == runs[1]["summary"]
+    row = runs[1]["summary"][0]
+    assert list(row) == ["item", "period", "mean", "p5", "p50", "p95", "low", "high"]
+    assert row["p5"] <= row["low"] <= row["p50"] <= row["high"] <= row["p95"]
+
+
 # -- fan charts ---------------------------------------------------------------
 def test_fit_chart_html_is_self_contained(bass_csv: Path, tmp_path: Path) -> None:
     chart = tmp_path / "charts" / "fan.html"

@@ -5,7 +5,9 @@ path draws one parameter set, so a path is a coherent future, not a stack of
 independent monthly quantiles). Named scenarios summarise them per fiscal
 year: *low*, *base* and *high* are the 10th, 50th and 90th percentiles of the
 fiscal-year totals, weighted 0.3 / 0.4 / 0.3 (Swanson's rule, which keeps the
-mean of a roughly symmetric distribution).
+mean of a roughly symmetric distribution). The fiscal-year summary reports
+the mean and P5 / P50 / P95 of the same totals (the percentiles the risk
+analysis and the fan charts use) next to the named cases.
 
 References
 ----------
@@ -91,20 +93,44 @@ class ScenarioSet:
         return labels, np.stack(sums, axis=1)
 
     def summary(
-        self, fy_start: int = 4, quantiles: Sequence[float] = (0.1, 0.5, 0.9)
+        self, fy_start: int = 4, quantiles: Sequence[float] = (0.05, 0.5, 0.95)
     ) -> pd.DataFrame:
-        """Return per item and fiscal year the mean and quantiles of the totals."""
+        """Return per item and fiscal year the spread of the totals and the named cases.
+
+        Columns ``mean`` and ``p5``, ``p50``, ``p95`` (one ``pN`` per entry of
+        ``quantiles``) describe the fiscal-year totals of the paths, with the
+        percentiles the risk analysis and the fan charts use. The named
+        scenarios written for the plan (:data:`NAMED`) follow as columns
+        ``low``, ``base``, ``high`` unless their percentile is already a
+        column: with the defaults ``low`` (P10) and ``high`` (P90), ``base``
+        being ``p50``.
+        """
         labels, sums = self.fiscal_years(fy_start)
+        named = [(sid, q) for sid, _, q, _ in NAMED if not any(np.isclose(q, quantiles))]
+        probs = [*quantiles, *(q for _, q in named)]
+        cols = [f"p{round(q * 100)}" for q in quantiles] + [sid for sid, _ in named]
         rows = []
         for j, item in enumerate(self.items):
-            qs = np.quantile(sums[:, :, j], quantiles, axis=0)
+            qs = np.quantile(sums[:, :, j], probs, axis=0)
             for i, label in enumerate(labels):
                 row = {"item": item, "period": label, "mean": float(sums[:, i, j].mean())}
-                row.update({f"p{round(q * 100)}": float(qs[k, i]) for k, q in enumerate(quantiles)})
+                row.update({c: float(qs[k, i]) for k, c in enumerate(cols)})
                 rows.append(row)
-        out = pd.DataFrame(rows)
+        out = pd.DataFrame(rows, columns=["item", "period", "mean", *cols])
+        pct = "/".join(f"P{round(q * 100)}" for q in quantiles)
         out.attrs["name"] = "Demand scenarios by fiscal year"
         out.attrs["unit"] = "units"
+        out.attrs["description"] = (
+            f"Mean and {pct} of the fiscal-year totals of {self.n_paths} sampled paths "
+            f"(seed {self.seed})"
+            + (
+                "; "
+                + ", ".join(f"{sid} = P{round(q * 100)}" for sid, q in named)
+                + ": the named scenarios written for the plan"
+                if named
+                else ""
+            )
+        )
         return out
 
     def named(

@@ -28,24 +28,32 @@ def forecast_command(
         str,
         typer.Argument(
             metavar="CASE|fit",
-            help="A case (name or folder), or the word fit followed by FILE.csv.",
+            help="A built-in case name, a case folder, an .xlsx workbook or a folder of demand "
+            "CSVs; or the word fit followed by FILE.csv.",
         ),
     ],
     file: Annotated[
         str | None,
         typer.Argument(
             metavar="[FILE.csv]",
-            help="With fit: a CSV with columns period,value (optional price, subsidy).",
+            help="With fit: a CSV with columns period,value (optional price, subsidy for gbass).",
         ),
     ] = None,
     model: Annotated[
-        str | None, typer.Option(help="bass|gbass|ets|arima|theta|snaive|auto (case: bass|gbass).")
+        str | None,
+        typer.Option(
+            help="fit: bass|gbass|ets|arima|theta|snaive|auto; case: bass|gbass (auto = bass). "
+            "Default bass."
+        ),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(min=1, help="fit: steps ahead (default 12 months).")
+        int | None,
+        typer.Option(min=1, help="fit: steps to forecast (months for monthly data; default 12)."),
     ] = None,
-    end: Annotated[str, typer.Option(help="Case: last span of the scenarios.")] = "FY2035",
-    scenarios: Annotated[int, typer.Option(min=1, help="Number of sampled paths.")] = 1000,
+    end: Annotated[
+        str, typer.Option(help="Case: last fiscal year (or month) of the scenarios.")
+    ] = "FY2035",
+    scenarios: Annotated[int, typer.Option(min=1, help="Number of sampled demand paths.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the paths and the bootstrap.")] = 0,
     level: Annotated[
         int,
@@ -53,9 +61,13 @@ def forecast_command(
     ] = 80,
     windows: Annotated[int, typer.Option(min=1, help="fit: rolling-origin backtest windows.")] = 3,
     entries: Annotated[
-        Path | None, typer.Option(help="Case: CSV of rival entries name,entry (month).")
+        Path | None,
+        typer.Option(help="Case: CSV of rival entries, columns name,entry (entry month YYYY-MM)."),
     ] = None,
-    product: Annotated[str | None, typer.Option(help="Case: product to forecast.")] = None,
+    product: Annotated[
+        str | None,
+        typer.Option(help="Case: product to forecast (default: the first in demand_history)."),
+    ] = None,
     beta: Annotated[
         float | None,
         typer.Option(help="Case, gbass: net-price coefficient to hold fixed (e.g. -2)."),
@@ -63,7 +75,9 @@ def forecast_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Write tables and an HTML page here; a case folder gets its scenarios tables replaced."
+            help="Folder for the result tables and an HTML page. A case folder (with case.toml) "
+            "gets only its scenarios and demand_scenarios tables replaced; the rest goes to "
+            "FOLDER.forecast/."
         ),
     ] = None,
     chart: Annotated[
@@ -76,9 +90,12 @@ def forecast_command(
 ) -> None:
     """Fit demand models, backtest them and sample demand scenarios.
 
-    [bold]forecast CASE[/] fits the product's segment (Bass or generalised Bass),
-    its share with rival entries, and samples paths to FY2035; [bold]forecast fit
-    FILE.csv[/] fits a plain series (period,value) with a chosen or backtested model.
+    [bold]forecast CASE[/] fits the product's segment (Bass or generalised Bass)
+    and its share with rival entries, samples demand paths to --end and prints
+    the low/base/high scenarios the plan reads; CASE is a built-in case, a case
+    folder, an .xlsx workbook or a folder of demand CSVs. [bold]forecast fit
+    FILE.csv[/] fits a plain series (period,value) with a chosen model, or with
+    the one the rolling-origin backtest picks (--model auto).
     """
     if chart is not None:
         from insource.demand._chart import check_chart_path
@@ -334,7 +351,11 @@ def _forecast_case(
     _print(cf.share_obs, "share fit (spans reported for both)")
     if cf.backtest is not None:
         _print(cf.backtest, "segment backtest: refit on the spans before each origin")
-    _print(summary, "scenario summary by fiscal year (units)")
+    _print(
+        summary,
+        f"scenario summary by fiscal year (units): mean and P5/P50/P95 of the {n} paths; "
+        "low/high: the named scenarios written for the plan (P10/P90; base = P50)",
+    )
     if out is not None:
         console.print(f"wrote: {', '.join(payload['written'])}", highlight=False)
     if chart is not None:
@@ -475,7 +496,11 @@ def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Pat
                     "P5-P95 and P25-P75 of the sampled paths",
                 ),
                 Figure(line_fig, "Our product line"),
-                Table(summary, "Fiscal-year totals (units)"),
+                Table(
+                    summary,
+                    "Fiscal-year totals (units): mean and P5/P50/P95 of the paths; low/high: "
+                    "the named scenarios the plan reads (P10/P90, base = P50)",
+                ),
             ],
         )
     )
