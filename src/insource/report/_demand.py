@@ -65,7 +65,10 @@ def demand_view(case: Case, paths: int = 1000, seed: int = 0) -> DemandView | No
     summary.attrs.update(
         name="sampled demand by fiscal year",
         unit="units",
-        description=f"Mean and P10/P50/P90 of {n} sampled demand paths (seed {seed}), units a year.",
+        description=(
+            f"Mean and P5/P50/P95 of {n} sampled demand paths (seed {seed}), units a year,"
+            " with the named low and high scenarios (P10/P90)."
+        ),
     )
     return DemandView(
         product=cf.product,
