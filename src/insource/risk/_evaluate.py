@@ -35,11 +35,11 @@ fiscal year as in the planner.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
-from insource.finance import depreciation_schedule, discount_factors
+from insource.finance import depreciation_schedule, discount_factor
 from insource.risk._policy import Policy
 
 __all__ = ["BLOCK", "discount", "evaluate", "evaluate_policy"]
@@ -82,8 +82,8 @@ def _tune_malloc() -> None:
 
 
 def discount(T: int, rate: np.ndarray) -> np.ndarray:
-    """:func:`insource.finance.discount_factors` per sample: ``rate`` of shape (n, 1) -> (n, T)."""
-    return discount_factors(T, cast(float, rate))
+    """:func:`insource.finance.discount_factor` per sample: ``rate`` of shape (n, 1) -> (n, T)."""
+    return discount_factor(rate, np.arange(T, dtype=float))
 
 
 def _capex_factor(
@@ -102,7 +102,7 @@ def _capex_factor(
     factors ``df`` (n, T) of :func:`discount`.
     """
     r = rate.reshape(-1)
-    paid = np.power(1.0 + r, -(spend + 0.5) / 12.0)
+    paid = discount_factor(r, spend)
     yrs = years.reshape(-1)
     if np.all(yrs == yrs[0]):
         shield = df @ depreciation_schedule(T, np.array([start]), float(yrs[0]))[0]
