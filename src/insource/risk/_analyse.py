@@ -167,10 +167,11 @@ def _chunk_npv(
     x0: np.ndarray,
     scenario_column: int | None,
     method: str,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Sample one chunk and evaluate every policy on it (runs here or on a worker)."""
     s = sample(marginals, stop - start, method, seed, correlation)
-    return evaluate(policies, s.values, x0, scenario_column)
+    return evaluate(policies, s.values, x0, scenario_column, threads=threads)
 
 
 @dataclass
@@ -370,10 +371,16 @@ def breakeven(model: RiskModel, currency: str) -> pd.DataFrame:
     return out
 
 
-def chunk_function(model: RiskModel, method: str) -> Callable[..., np.ndarray]:
+def chunk_function(
+    model: RiskModel, method: str, threads: int | None = None
+) -> Callable[..., np.ndarray]:
     """The per-chunk job of :func:`analyse`: sample a chunk and evaluate every option.
 
     A picklable partial of ``_chunk_npv``, so that Dask workers can run it.
+    ``threads`` is passed to :func:`~insource.risk._evaluate.evaluate`
+    (``None``: every core of the process running the chunk; on a Dask cluster
+    :func:`analyse` uses 1, since the cluster runs chunks side by side). The
+    result does not depend on it.
     """
     return functools.partial(
         _chunk_npv,
@@ -383,6 +390,7 @@ def chunk_function(model: RiskModel, method: str) -> Callable[..., np.ndarray]:
         x0=model.x0,
         scenario_column=model.scenario_column,
         method=method,
+        threads=threads,
     )
 
 
@@ -437,7 +445,6 @@ def analyse(
         comparison = compare(case)
     currency = str(case.finance["currency"])
     model = risk_model(case, comparison)
-    fn = chunk_function(model, method)
     unit_design(1, 1, method, seed)  # checks the method early
     if samples < 1:
         raise InsourceError(f"{samples} samples requested", "ask for at least one sample")
@@ -450,6 +457,9 @@ def analyse(
 
     use_cluster = scheduler is not None or workers is not None or samples > LOCAL_LIMIT
     used_workers = 0
+    # in this process the evaluator's blocks are shared by a thread per core; on a
+    # cluster each worker thread runs one chunk at a time on one thread
+    fn = chunk_function(model, method, threads=1 if use_cluster else None)
     if use_cluster:
         with dask_client(scheduler, workers) as client:
             used_workers = len(client.scheduler_info().get("workers", {}))
@@ -457,13 +467,19 @@ def analyse(
     else:
         parts = map_chunks(fn, samples, CHUNK, seed, progress=tick)
     values = _snap_ties(np.concatenate(parts, axis=0), model.options.index(model.baseline))
+    del parts
     n_opt = len(model.options)
     npv = pd.DataFrame(
         {
             "sample": np.tile(np.arange(samples, dtype=np.int64), n_opt),
-            "option": pd.Categorical(np.repeat(model.options, samples), categories=model.options),
+            # codes, not strings: 10 million samples x 5 options of '<U15' would be 3 GB
+            "option": pd.Categorical.from_codes(
+                np.repeat(np.arange(n_opt, dtype=np.int8), samples),
+                categories=pd.Index(model.options),
+            ),
             "npv": values.T.reshape(-1),
-        }
+        },
+        copy=False,
     )
     npv.attrs.update(name="NPV samples", unit=currency)
     summary = _summary(values, model, currency)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from insource.errors import InsourceError
+from insource.risk._evaluate import default_threads
 
 __all__ = ["chunk_seeds", "chunks", "dask_client", "map_chunks"]
 
@@ -42,6 +43,8 @@ def dask_client(
     processes: bool = True,
 ) -> Iterator[Any]:
     """A Dask client: a local cluster of ``workers`` processes, or ``scheduler``'s.
+
+    ``workers=None`` starts one worker per core this process may use.
 
     ``scheduler`` may be an address (``tcp://HOST:PORT``) or an existing
     :class:`distributed.Client`, which is used as it is and left open.
@@ -79,7 +82,7 @@ def dask_client(
     # ":0": the scheduler's HTTP server on a free port (no clash with other clusters).
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 2**28}):
         cluster = LocalCluster(
-            n_workers=workers or 1,
+            n_workers=workers or default_threads(),
             threads_per_worker=1,
             processes=processes,
             dashboard_address=":0",
