@@ -394,6 +394,14 @@ def chunk_function(
     )
 
 
+def _waiting(
+    model: RiskModel, comparison: Comparison, scenarios: int, seed: int, client: Any
+) -> pd.DataFrame:
+    from insource.risk._waiting import value_of_waiting
+
+    return value_of_waiting(model, comparison, scenarios=scenarios, seed=seed, client=client)
+
+
 def analyse(
     case: Case,
     comparison: Comparison | None = None,
@@ -460,12 +468,17 @@ def analyse(
     # in this process the evaluator's blocks are shared by a thread per core; on a
     # cluster each worker thread runs one chunk at a time on one thread
     fn = chunk_function(model, method, threads=1 if use_cluster else None)
+    wait_table = None
     if use_cluster:
         with dask_client(scheduler, workers) as client:
             used_workers = len(client.scheduler_info().get("workers", {}))
             parts = map_chunks(fn, samples, CHUNK, seed, client=client, progress=tick)
+            if waiting:  # its scenario batches (above EXTENSIVE_LIMIT) on the same cluster
+                wait_table = _waiting(model, comparison, waiting_scenarios, seed, client)
     else:
         parts = map_chunks(fn, samples, CHUNK, seed, progress=tick)
+        if waiting:
+            wait_table = _waiting(model, comparison, waiting_scenarios, seed, None)
     values = _snap_ties(np.concatenate(parts, axis=0), model.options.index(model.baseline))
     del parts
     n_opt = len(model.options)
@@ -491,13 +504,6 @@ def analyse(
         tor = _tornado(model, best, currency)
         sob = _sobol(model, best, sobol_samples, seed)
     be = breakeven(model, currency)
-    wait_table = None
-    if waiting:
-        from insource.risk._waiting import value_of_waiting
-
-        wait_table = value_of_waiting(
-            model, comparison, scenarios=waiting_scenarios, seed=seed, client=None
-        )
     meta = {
         "samples": samples,
         "seed": seed,
