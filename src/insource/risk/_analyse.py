@@ -468,29 +468,37 @@ def analyse(
     # in this process the evaluator's blocks are shared by a thread per core; on a
     # cluster each worker thread runs one chunk at a time on one thread
     fn = chunk_function(model, method, threads=1 if use_cluster else None)
+    # the NPVs option by option, one contiguous column each: the table's "npv" column
+    # is this array itself, and each chunk is put in place as it arrives
+    n_opt = len(model.options)
+    flat = np.empty(n_opt * samples)
+    by_option = flat.reshape(n_opt, samples)
+
+    def put(start: int, stop: int, part: np.ndarray) -> None:
+        by_option[:, start:stop] = part.T
+
     wait_table = None
     if use_cluster:
         with dask_client(scheduler, workers) as client:
             used_workers = len(client.scheduler_info().get("workers", {}))
-            parts = map_chunks(fn, samples, CHUNK, seed, client=client, progress=tick)
+            map_chunks(fn, samples, CHUNK, seed, client=client, progress=tick, collect=put)
             if waiting:  # its scenario batches (above EXTENSIVE_LIMIT) on the same cluster
                 wait_table = _waiting(model, comparison, waiting_scenarios, seed, client)
     else:
-        parts = map_chunks(fn, samples, CHUNK, seed, progress=tick)
+        map_chunks(fn, samples, CHUNK, seed, progress=tick, collect=put)
         if waiting:
             wait_table = _waiting(model, comparison, waiting_scenarios, seed, None)
-    values = _snap_ties(np.concatenate(parts, axis=0), model.options.index(model.baseline))
-    del parts
-    n_opt = len(model.options)
+    values = _snap_ties(by_option.T, model.options.index(model.baseline))  # a view of flat
+    index_type = np.int32 if samples < 2**31 else np.int64
     npv = pd.DataFrame(
         {
-            "sample": np.tile(np.arange(samples, dtype=np.int64), n_opt),
+            "sample": np.tile(np.arange(samples, dtype=index_type), n_opt),
             # codes, not strings: 10 million samples x 5 options of '<U15' would be 3 GB
             "option": pd.Categorical.from_codes(
                 np.repeat(np.arange(n_opt, dtype=np.int8), samples),
                 categories=pd.Index(model.options),
             ),
-            "npv": values.T.reshape(-1),
+            "npv": flat,
         },
         copy=False,
     )
