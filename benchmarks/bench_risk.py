@@ -23,7 +23,9 @@
    threads.
 
 ``python -m benchmarks --only risk`` (``RISK_BENCH_SAMPLES`` overrides the
-10 million of part 2).
+10 million of part 2; ``RISK_BENCH_STUB=1`` replaces its evaluation by random
+NPVs of the same shape, to measure the memory of everything else at full size
+on a loaded machine).
 """
 
 from __future__ import annotations
@@ -241,14 +243,42 @@ def _bench_blocks_both() -> None:
     print(res.stdout.rstrip() or res.stderr.strip().splitlines()[-1])
 
 
-def _memory_child(samples: int) -> None:
-    """Run ``analyse`` (as ``insource risk`` does) and print the peak memory of the process tree."""
+def _stub_chunk(
+    start: int, stop: int, seed: int, *, marginals: list, correlation: np.ndarray, n_opt: int
+) -> np.ndarray:
+    """``analyse``'s chunk job with the evaluation replaced by random NPVs of the same shape."""
+    sample(marginals, stop - start, "lhs", seed, correlation)
+    return np.random.default_rng(seed).normal(1e10, 1e10, (stop - start, n_opt))
+
+
+def _memory_child(samples: int, stub: bool = False) -> None:
+    """Run ``analyse`` (as ``insource risk`` does) and print the peak memory of the process tree.
+
+    ``stub``: the chunks sample their inputs but return random NPVs instead of
+    evaluating the policies (minutes instead of an hour on a loaded machine);
+    everything else (the cluster, the transport, the tables and metrics at full
+    size, the tornado, Sobol indices and break-evens) is ``analyse``'s own.
+    """
+    import functools
     import resource
     import threading
 
     import psutil
 
+    import insource.risk._analyse as analyse_module
     from insource.risk import analyse
+
+    if stub:
+
+        def stub_function(model: RiskModel, method: str, threads: int | None = None) -> object:
+            return functools.partial(
+                _stub_chunk,
+                marginals=model.marginals,
+                correlation=model.correlation,
+                n_opt=len(model.options),
+            )
+
+        analyse_module.chunk_function = stub_function  # type: ignore[assignment]
 
     peak = {"tree": 0, "main": 0}
     stop = threading.Event()
@@ -274,7 +304,7 @@ def _memory_child(samples: int) -> None:
     watcher.join()
     mb = 2**20
     print(
-        f"memory: analyse(nissan-kei-ev, samples={samples:,}) ({res.meta['where']}, "
+        f"memory: analyse(nissan-kei-ev, samples={samples:,}{', stub evaluator' if stub else ''}) ({res.meta['where']}, "
         f"{res.meta['workers']} workers; {len(res.meta['options'])} options, {len(res.npv):,} NPV rows): "
         f"{dt:.0f} s; peak RSS sampled every 0.2 s: this process {peak['main'] / mb:,.0f} MB, "
         f"with its Dask workers {peak['tree'] / mb:,.0f} MB; ru_maxrss this process "
@@ -284,9 +314,9 @@ def _memory_child(samples: int) -> None:
     )
 
 
-def bench_memory(samples: int) -> None:
+def bench_memory(samples: int, stub: bool = False) -> None:
     """Peak memory of ``analyse`` with ``samples`` samples, in a fresh process."""
-    code = f"from benchmarks.bench_risk import _memory_child; _memory_child({samples})"
+    code = f"from benchmarks.bench_risk import _memory_child; _memory_child({samples}, {stub})"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     print(res.stdout.rstrip() or res.stderr.strip().splitlines()[-1])
 
@@ -330,7 +360,10 @@ def main() -> None:
     bench_throughput(model)
     _bench_blocks_both()
     bench_workers(model)
-    bench_memory(int(os.environ.get("RISK_BENCH_SAMPLES", "10000000")))
+    bench_memory(
+        int(os.environ.get("RISK_BENCH_SAMPLES", "10000000")),
+        stub=os.environ.get("RISK_BENCH_STUB", "") == "1",
+    )
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 
