@@ -340,13 +340,17 @@ def bench_workers(model: RiskModel, n: int = 262_144) -> None:
     for k in (1, 2):
         with dask_client(workers=k) as client:
             client.submit(lambda: 0).result()  # workers up
+            cpu0 = client.run(time.process_time)
             t = time.perf_counter()
             got = np.concatenate(map_chunks(fn, n, CHUNK, 0, client=client))
             dt = time.perf_counter() - t
+            cpu1 = client.run(time.process_time)
+        worker_cpu = sum(cpu1[w] - cpu0[w] for w in cpu1)
         same = np.array_equal(got, here)
         print(
             f"  {k} Dask worker process(es): {dt:.2f} s, {base[1] / dt:.2f}x vs in-process 1 thread, "
-            f"{base[2] / dt:.2f}x vs 2 threads; identical results: {same} (load {os.getloadavg()[0]:.1f})"
+            f"{base[2] / dt:.2f}x vs 2 threads; workers' CPU {worker_cpu:.2f} s; "
+            f"identical results: {same} (load {os.getloadavg()[0]:.1f})"
         )
 
 
