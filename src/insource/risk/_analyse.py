@@ -495,7 +495,7 @@ def analyse(
             "sample": np.tile(np.arange(samples, dtype=index_type), n_opt),
             # codes, not strings: 10 million samples x 5 options of '<U15' would be 3 GB
             "option": pd.Categorical.from_codes(
-                np.repeat(np.arange(n_opt, dtype=np.int8), samples),
+                np.repeat(np.arange(n_opt, dtype=np.int8 if n_opt < 128 else np.int32), samples),
                 categories=pd.Index(model.options),
             ),
             "npv": flat,
