@@ -1,28 +1,36 @@
 """Risk benchmarks (issue 5).
 
-1. Evaluator throughput on the built-in case ``nissan-kei-ev``: three options
+1. Evaluator throughput on the built-in case ``nissan-kei-ev`` with 1 and 2
+   threads (interleaved in one process, wall and CPU time): three options
    (status quo, insource FY2028, status quo with LFP) x 120 months x 2 products,
    in sample x month x product cells per second (cells counted per option),
    against a straightforward pandas implementation in the same run: each
    sample's money lines through ``insource.finance.cash_flow`` and ``npv`` (the
    planner's reporting path), which also checks that both give the same NPV.
-2. Peak memory of 10 million samples (sampling + evaluation, in chunks) in a
-   fresh subprocess (``resource.getrusage`` max RSS).
+2. Peak memory of ``analyse`` (what ``insource risk`` runs: sampling,
+   evaluation in chunks on a local Dask cluster, the NPV table, metrics,
+   tornado, Sobol indices, break-evens) with 10 million samples, in a fresh
+   subprocess: the resident memory of it and its Dask workers, sampled every
+   0.2 s (``psutil``), and ``ru_maxrss``.
 3. Block size of the evaluator: blocks of 128, 256 and 1024 (the default)
    samples, interleaved in one process (best of 3 each), then the same in a
    child process with the ``MALLOC_*`` environment as well. ``evaluate`` asks
    glibc (``mallopt``) to keep freed memory: with malloc's defaults,
    temporaries above the mmap threshold are mapped and unmapped on every numpy
    operation and larger blocks get slower, not faster (benchmarks/RESULTS.md).
-4. Scaling of the sampled evaluation with 1 and 2 local Dask worker processes
-   against the same run in this process.
+4. Scaling of ``analyse``'s chunk job (sample + evaluate) with 1 and 2 local
+   Dask worker processes against the same run in this process on 1 and 2
+   threads.
 
 ``python -m benchmarks --only risk`` (``RISK_BENCH_SAMPLES`` overrides the
-10 million of part 2).
+10 million of part 2; ``RISK_BENCH_STUB=1`` replaces its evaluation by random
+NPVs of the same shape, to measure the memory of everything else at full size
+on a loaded machine).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -142,32 +150,57 @@ def _pandas_npv(model: RiskModel, option: str, x: np.ndarray) -> np.ndarray:
 
 
 def bench_throughput(model: RiskModel, n: int = 100_000, n_pandas: int = 60) -> None:
+    """1 thread against 2 threads (interleaved, best of 3 each) against pandas, one process."""
     x = sample(model.marginals, n, "lhs", 0, model.correlation).values
-    evaluate(model.policies, x[:1000], model.x0, model.scenario_column)  # warm-up
-    times = []
+    evaluate(model.policies, x[:2048], model.x0, model.scenario_column, threads=2)  # warm-up
+    wall: dict[int, float] = {}
+    cpu: dict[int, float] = {}
+    got: dict[int, np.ndarray] = {}
+    loads = []
     for _ in range(3):
-        t = time.perf_counter()
-        v = evaluate(model.policies, x, model.x0, model.scenario_column)
-        times.append(time.perf_counter() - t)
-    fast = min(times)
+        for k in THREADS:
+            t, c = time.perf_counter(), time.process_time()
+            got[k] = evaluate(model.policies, x, model.x0, model.scenario_column, threads=k)
+            dt, dc = time.perf_counter() - t, time.process_time() - c
+            if dt < wall.get(k, np.inf):
+                wall[k], cpu[k] = dt, dc
+            loads.append(os.getloadavg()[0])
+    v = got[1]
+    same = all(np.array_equal(got[k], v) for k in THREADS)
     T = model.policies[0].n_months
     M = len(model.policies[0].markets)
     cells = n * len(model.policies) * T * M
+    print(
+        f"evaluator: {n:,} samples x {len(model.policies)} options x {T} months x {M} products "
+        f"= {cells / 1e6:.0f} M cells; load {min(loads):.1f}-{max(loads):.1f} during the runs"
+    )
+    for k in THREADS:
+        print(
+            f"  {k} thread(s): {wall[k]:.2f} s wall (best of 3): {cells / wall[k] / 1e6:.1f} M cells/s; "
+            f"{cpu[k]:.2f} s CPU: {cells / cpu[k] / 1e6:.1f} M cells per CPU-second"
+        )
+    k2 = THREADS[-1]
+    print(
+        f"  {k2} threads vs 1: {wall[1] / wall[k2]:.2f}x wall, CPU {cpu[k2] / cpu[1]:.2f}x of 1 thread's; "
+        f"on {k2} idle cores (CPU-based): {k2 * cells / cpu[k2] / 1e6:.1f} M cells/s; "
+        f"identical results for 1 and {k2} threads: {same}"
+    )
     t = time.perf_counter()
     slow = np.column_stack([_pandas_npv(model, o, x[:n_pandas]) for o in model.options])
     per_sample_pandas = (time.perf_counter() - t) / n_pandas
     err = np.max(np.abs(slow - v[:n_pandas]) / np.maximum(np.abs(v[:n_pandas]), 1.0))
-    per_sample_fast = fast / n
-    print(
-        f"evaluator: {n:,} samples x {len(model.policies)} options x {T} months x {M} products "
-        f"= {cells / 1e6:.0f} M cells in {fast:.2f} s (best of 3): {cells / fast / 1e6:.1f} M cells/s"
-    )
     print(
         f"pandas (money lines -> cash_flow -> npv, one sample at a time): "
-        f"{per_sample_pandas * 1e3:.1f} ms/sample ({n_pandas} samples); "
-        f"vectorised {per_sample_fast * 1e6:.2f} us/sample: ratio {per_sample_pandas / per_sample_fast:,.0f}x; "
-        f"largest relative NPV difference {err:.1e}"
+        f"{per_sample_pandas * 1e3:.1f} ms/sample ({n_pandas} samples); vectorised "
+        + ", ".join(
+            f"{k} thread(s) {wall[k] / n * 1e6:.2f} us/sample: ratio {per_sample_pandas * n / wall[k]:,.0f}x"
+            for k in THREADS
+        )
+        + f"; largest relative NPV difference {err:.1e}"
     )
+
+
+THREADS = (1, 2)
 
 
 BLOCKS = (128, 256, 1024)
@@ -210,54 +243,114 @@ def _bench_blocks_both() -> None:
     print(res.stdout.rstrip() or res.stderr.strip().splitlines()[-1])
 
 
-def bench_memory(samples: int) -> None:
-    code = f"""
-import resource, time, pickle, sys
-import numpy as np
-from insource.risk._analyse import chunk_function, CHUNK
-from insource.risk._cluster import map_chunks
-model = pickle.load(open(sys.argv[1], "rb"))
-fn = chunk_function(model, "lhs")
-t = time.perf_counter()
-parts = map_chunks(fn, {samples}, CHUNK, 0)
-v = np.concatenate(parts)
-print(v.shape, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-"""
-    import pickle
-    import tempfile
+def _stub_chunk(
+    start: int, stop: int, seed: int, *, marginals: list, correlation: np.ndarray, n_opt: int
+) -> np.ndarray:
+    """``analyse``'s chunk job with the evaluation replaced by random NPVs of the same shape."""
+    sample(marginals, stop - start, "lhs", seed, correlation)
+    return np.random.default_rng(seed).normal(1e10, 1e10, (stop - start, n_opt))
 
-    model = _model_cache[0]
-    with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
-        pickle.dump(model, f)
-    try:
-        res = subprocess.run(
-            [sys.executable, "-c", code, f.name], capture_output=True, text=True, check=True
-        )
-    finally:
-        os.unlink(f.name)
-    shape, seconds, mb = res.stdout.strip().rsplit(" ", 2)
+
+def _memory_child(samples: int, stub: bool = False) -> None:
+    """Run ``analyse`` (as ``insource risk`` does) and print the peak memory of the process tree.
+
+    ``stub``: the chunks sample their inputs but return random NPVs instead of
+    evaluating the policies (minutes instead of an hour on a loaded machine);
+    everything else (the cluster, the transport, the tables and metrics at full
+    size, the tornado, Sobol indices and break-evens) is ``analyse``'s own.
+    """
+    import functools
+    import resource
+    import threading
+
+    import psutil
+
+    import insource.risk._analyse as analyse_module
+    from insource.risk import analyse
+
+    if stub:
+
+        def stub_function(model: RiskModel, method: str, threads: int | None = None) -> object:
+            return functools.partial(
+                _stub_chunk,
+                marginals=model.marginals,
+                correlation=model.correlation,
+                n_opt=len(model.options),
+            )
+
+        analyse_module.chunk_function = stub_function  # type: ignore[assignment]
+
+    peak = {"tree": 0, "main": 0}
+    stop = threading.Event()
+
+    def watch() -> None:
+        me = psutil.Process()
+        while not stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a worker may just have gone
+                    total += proc.memory_info().rss
+            peak["tree"] = max(peak["tree"], total)
+            peak["main"] = max(peak["main"], me.memory_info().rss)
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    case = load_case("nissan-kei-ev")
+    t = time.perf_counter()
+    res = analyse(case, samples=samples, seed=0)
+    dt = time.perf_counter() - t
+    stop.set()
+    watcher.join()
+    mb = 2**20
     print(
-        f"memory: {samples:,} samples x {len(model.options)} options sampled and evaluated in "
-        f"chunks of {CHUNK:,}: peak RSS {float(mb):,.0f} MB, {float(seconds):.0f} s (result {shape})"
+        f"memory: analyse(nissan-kei-ev, samples={samples:,}{', stub evaluator' if stub else ''}) ({res.meta['where']}, "
+        f"{res.meta['workers']} workers; {len(res.meta['options'])} options, {len(res.npv):,} NPV rows): "
+        f"{dt:.0f} s; peak RSS sampled every 0.2 s: this process {peak['main'] / mb:,.0f} MB, "
+        f"with its Dask workers {peak['tree'] / mb:,.0f} MB; ru_maxrss this process "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB, largest child "
+        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB "
+        f"(load {os.getloadavg()[0]:.1f})"
     )
 
 
+def bench_memory(samples: int, stub: bool = False) -> None:
+    """Peak memory of ``analyse`` with ``samples`` samples, in a fresh process."""
+    code = f"from benchmarks.bench_risk import _memory_child; _memory_child({samples}, {stub})"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    print(res.stdout.rstrip() or res.stderr.strip().splitlines()[-1])
+
+
 def bench_workers(model: RiskModel, n: int = 262_144) -> None:
-    fn = chunk_function(model, "lhs")
-    t = time.perf_counter()
-    here = np.concatenate(map_chunks(fn, n, CHUNK, 0))
-    base = time.perf_counter() - t
-    print(f"in this process: {n:,} samples in {base:.2f} s")
+    """``analyse``'s chunk job in this process (1 and 2 threads) and on 1 and 2 Dask workers."""
+    print(
+        f"sample + evaluate {n:,} samples in chunks of {CHUNK:,} (load {os.getloadavg()[0]:.1f}):"
+    )
+    base: dict[int, float] = {}
+    here = np.empty(0)
+    for k in THREADS:
+        fn = chunk_function(model, "lhs", threads=k)
+        t, c = time.perf_counter(), time.process_time()
+        here = np.concatenate(map_chunks(fn, n, CHUNK, 0))
+        base[k] = time.perf_counter() - t
+        print(
+            f"  in this process, {k} thread(s): {base[k]:.2f} s ({time.process_time() - c:.2f} s CPU)"
+        )
+    fn = chunk_function(model, "lhs", threads=1)  # as analyse runs it on a cluster
     for k in (1, 2):
         with dask_client(workers=k) as client:
             client.submit(lambda: 0).result()  # workers up
+            cpu0 = client.run(time.process_time)
             t = time.perf_counter()
             got = np.concatenate(map_chunks(fn, n, CHUNK, 0, client=client))
             dt = time.perf_counter() - t
+            cpu1 = client.run(time.process_time)
+        worker_cpu = sum(cpu1[w] - cpu0[w] for w in cpu1)
         same = np.array_equal(got, here)
         print(
-            f"{k} Dask worker process(es): {dt:.2f} s, speed-up {base / dt:.2f}x vs in-process; "
-            f"identical results: {same}"
+            f"  {k} Dask worker process(es): {dt:.2f} s, {base[1] / dt:.2f}x vs in-process 1 thread, "
+            f"{base[2] / dt:.2f}x vs 2 threads; workers' CPU {worker_cpu:.2f} s; "
+            f"identical results: {same} (load {os.getloadavg()[0]:.1f})"
         )
 
 
@@ -271,7 +364,10 @@ def main() -> None:
     bench_throughput(model)
     _bench_blocks_both()
     bench_workers(model)
-    bench_memory(int(os.environ.get("RISK_BENCH_SAMPLES", "10000000")))
+    bench_memory(
+        int(os.environ.get("RISK_BENCH_SAMPLES", "10000000")),
+        stub=os.environ.get("RISK_BENCH_STUB", "") == "1",
+    )
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

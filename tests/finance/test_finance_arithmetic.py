@@ -8,6 +8,7 @@ from insource.finance import (
     capex_npv_factor,
     cash_flow,
     depreciation_schedule,
+    discount_factor,
     discount_factors,
     irr,
     item_npv,
@@ -29,6 +30,20 @@ def test_discount_factors_mid_month():
     df = discount_factors(13, 0.08)
     assert df[0] == pytest.approx(1.08 ** (-0.5 / 12))
     assert df[12] / df[0] == pytest.approx(1 / 1.08)
+
+
+def test_discount_factor_broadcasts_rates_and_months():
+    # one rate per sample (n, 1) against months (T,): each row is that rate's factors
+    rates = np.array([[0.0], [0.08], [0.21]])
+    months = np.array([0.0, 11.0, 23.5, -3.0])
+    got = discount_factor(rates, months)
+    assert got.shape == (3, 4)
+    for row, r in zip(got, rates[:, 0], strict=True):
+        assert row == pytest.approx([(1 + r) ** -((t + 0.5) / 12) for t in months], rel=1e-15)
+    # month 11 of a 21% rate: half a month short of a year, 1.21 ** (-11.5 / 12)
+    assert got[2, 1] == pytest.approx(1.21 ** (-11.5 / 12), rel=1e-15)
+    # the series helpers are the same numbers
+    assert np.array_equal(discount_factors(24, 0.08), discount_factor(0.08, np.arange(24)))
 
 
 def test_depreciation_is_straight_line_and_truncated():

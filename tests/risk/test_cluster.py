@@ -17,6 +17,15 @@ def test_chunks_cover_the_range() -> None:
     assert len(set(chunk_seeds(1, 100))) == 100
 
 
+def test_collect_receives_each_chunk_in_place_of_the_list() -> None:
+    got: list[tuple[int, int, np.ndarray]] = []
+    parts = map_chunks(work, 300, 128, seed=7, collect=lambda a, b, r: got.append((a, b, r)))
+    assert parts == []
+    assert [(a, b) for a, b, _ in got] == [(0, 128), (128, 256), (256, 300)]
+    listed = map_chunks(work, 300, 128, seed=7)
+    assert all(np.array_equal(r, x) for (_, _, r), x in zip(got, listed, strict=True))
+
+
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_one_and_two_workers_give_identical_results() -> None:
@@ -30,6 +39,13 @@ def test_one_and_two_workers_give_identical_results() -> None:
         two = np.concatenate(
             map_chunks(work, 1000, 128, seed=42, client=client, progress=seen.append)
         )
+        placed = np.full(1000, np.nan)
+
+        def put(start: int, stop: int, part: np.ndarray) -> None:
+            placed[start:stop] = part
+
+        assert map_chunks(work, 1000, 128, seed=42, client=client, collect=put) == []
+    assert np.array_equal(here, placed)  # put in place as they arrived, in any order
     assert np.array_equal(here, one)
     assert np.array_equal(here, two)
     assert seen == list(range(1, 9))

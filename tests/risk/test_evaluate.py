@@ -97,3 +97,23 @@ def test_blocks_do_not_change_the_answer(builtin_plans: tuple[Case, Comparison])
     assert np.array_equal(a, b)
     again = evaluate(model.policies, x, model.x0, model.scenario_column, block=37)
     assert np.array_equal(a, again)  # no state is left behind between calls
+
+
+def test_threads_do_not_change_the_answer(builtin_plans: tuple[Case, Comparison]) -> None:
+    import threading
+
+    case, cmp = builtin_plans
+    model = risk_model(case, cmp)
+    from insource.risk import sample
+
+    x = sample(model.marginals, 700, "lhs", 5, model.correlation).values
+    before = threading.active_count()
+    one = evaluate(model.policies, x, model.x0, model.scenario_column, block=64, threads=1)
+    for k in (2, 3, 16):  # 11 blocks over 2, 3 and (capped) 11 threads
+        many = evaluate(model.policies, x, model.x0, model.scenario_column, block=64, threads=k)
+        assert np.array_equal(one, many)
+    assert threading.active_count() == before  # the pool is shut down
+    # each row is its own sample's NPV, wherever its block ran (to rounding: a block
+    # of other samples may sum in another order)
+    alone = evaluate(model.policies, x[[0, 650]], model.x0, model.scenario_column, threads=2)
+    assert np.allclose(alone, one[[0, 650]], rtol=1e-12, atol=0)

@@ -107,3 +107,40 @@ def test_value_of_waiting_on_the_tiny_case(tiny_plans: tuple[Case, Comparison]) 
     assert table["evpi"] == pytest.approx(table["ws"] - table["rp"])
     assert table["value_of_waiting"] == pytest.approx(table["decide_later"] - table["rp"])
     assert table["decide_later"] <= table["ws"] + 1e-6  # fewer starts to choose from
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_scenario_batches_on_one_and_two_dask_workers_give_identical_results() -> None:
+    from insource.risk._cluster import dask_client
+
+    base = _problem()
+    k = 3  # the three scenarios three times over: 9 scenarios, batches of 2 (5 batches)
+    p = WaitingProblem(
+        base.starts,
+        base.labels,
+        np.tile(base.probability, k) / k,
+        np.tile(base.demand, (k, 1)),
+        base.inhouse_cap,
+        base.contract_cap,
+        np.tile(base.margin_in, (k, 1)),
+        np.tile(base.margin_c, (k, 1)),
+        np.tile(base.penalty, (k, 1)),
+        np.tile(base.weights, (k, 1)),
+        np.tile(base.first_stage, (k, 1)),
+    )
+    here = solve_waiting(p, batch=2, extensive_limit=0)
+    assert here.method.startswith("enumeration")
+    with dask_client(workers=1, processes=False) as client:
+        one = solve_waiting(p, client=client, batch=2, extensive_limit=0)
+        client.cluster.scale(2)
+        client.wait_for_workers(2, timeout=60)
+        two = solve_waiting(p, client=client, batch=2, extensive_limit=0)
+    assert one == here
+    assert two == here
+    # and the batches give the extensive form's numbers (the same expectation as 3 scenarios)
+    ext = solve_waiting(base)
+    assert ext.method == "extensive form"
+    for field in ("rp", "ws", "eev", "ws_late"):
+        assert getattr(here, field) == pytest.approx(getattr(ext, field), abs=1e-6)
+    assert (here.rp_start, here.ev_start) == (ext.rp_start, ext.ev_start)

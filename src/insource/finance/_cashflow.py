@@ -19,6 +19,7 @@ Conventions (see ``docs/formulation.md``):
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "capex_npv_factor",
     "cash_flow",
     "depreciation_schedule",
+    "discount_factor",
     "discount_factors",
     "item_npv",
     "npv",
@@ -59,6 +61,40 @@ ITEMS = pd.DataFrame(
 LINE_COLUMNS = ["period", "product", "site", "source", "item", "amount"]
 
 
+def discount_factor(rate: npt.ArrayLike, month: npt.ArrayLike) -> np.ndarray:
+    r"""Mid-month discount factor :math:`\delta_t = (1+r)^{-(t+1/2)/12}`, broadcast.
+
+    The one place the discounting convention is written: every other
+    discounting function here, and the risk evaluator with one rate per
+    sample, calls it.
+
+    Parameters
+    ----------
+    rate
+        Annual discount rate(s): a scalar, or an array (e.g. one per sample,
+        shape ``(n, 1)``).
+    month
+        Month index(es) from the start of the horizon (``t = 0`` is the first
+        month; may be fractional, negative or beyond the horizon).
+
+    Returns
+    -------
+    ndarray
+        ``rate`` and ``month`` broadcast against each other.
+
+    Examples
+    --------
+    >>> discount_factor(0.0, 5).item()
+    1.0
+    >>> discount_factor(np.array([[0.0], [0.21]]), np.array([5.5, 11.5])).round(4).tolist()
+    [[1.0, 1.0], [0.9091, 0.8264]]
+
+    """
+    return np.power(
+        1.0 + np.asarray(rate, dtype=float), -(np.asarray(month, dtype=float) + 0.5) / 12.0
+    )
+
+
 def discount_factors(n_months: int, rate: float) -> np.ndarray:
     r"""Mid-month discount factors :math:`\delta_t = (1+r)^{-(t+1/2)/12}`.
 
@@ -75,8 +111,7 @@ def discount_factors(n_months: int, rate: float) -> np.ndarray:
     [1.0, 1.0]
 
     """
-    t = np.arange(n_months, dtype=float)
-    return np.power(1.0 + rate, -(t + 0.5) / 12.0)
+    return discount_factor(rate, np.arange(n_months, dtype=float))
 
 
 def npv_weights(n_months: int, rate: float, tax: float) -> np.ndarray:
@@ -132,7 +167,7 @@ def capex_npv_factor(
     """
     spend = np.asarray(spend, dtype=float).reshape(-1)
     df = discount_factors(n_months, rate)
-    paid = np.power(1.0 + rate, -(spend + 0.5) / 12.0)
+    paid = discount_factor(rate, spend)
     shield = tax * depreciation_schedule(n_months, start, years) @ df
     return -paid + shield
 
@@ -203,7 +238,7 @@ def npv(cash: pd.Series, start: pd.Period, rate: float) -> float:
     if cash.empty:
         return 0.0
     t = np.array([(p - start).n for p in cash.index], dtype=float)
-    return float(np.sum(cash.to_numpy(dtype=float) * np.power(1.0 + rate, -(t + 0.5) / 12.0)))
+    return float(np.sum(cash.to_numpy(dtype=float) * discount_factor(rate, t)))
 
 
 def item_npv(lines: pd.DataFrame, start: pd.Period, rate: float, tax_rate: float) -> pd.Series:
@@ -215,7 +250,7 @@ def item_npv(lines: pd.DataFrame, start: pd.Period, rate: float, tax_rate: float
     if lines.empty:
         return pd.Series(dtype=float)
     t = np.array([(p - start).n for p in lines["period"]], dtype=float)
-    df = np.power(1.0 + rate, -(t + 0.5) / 12.0)
+    df = discount_factor(rate, t)
     ebitda = lines["item"].map(ITEMS["ebitda"]).fillna(False).to_numpy(dtype=bool)
     factor = np.where(ebitda, 1.0 - tax_rate, 0.0)
     factor = np.where(lines["item"] == "depreciation", -tax_rate, factor)

@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insource.finance._cashflow import ITEMS
+from insource.finance._cashflow import ITEMS, discount_factor
 
 __all__ = ["by_fiscal_year", "irr", "payback_months", "unit_margin_bridge"]
 
 
 def _monthly_npv(cash: np.ndarray, rate: float) -> float:
     t = np.arange(len(cash), dtype=float)
-    return float(np.sum(cash * np.power(1.0 + rate, -(t + 0.5) / 12.0)))
+    return float(np.sum(cash * discount_factor(rate, t)))
 
 
 def irr(cash: np.ndarray) -> float:

@@ -167,10 +167,11 @@ def _chunk_npv(
     x0: np.ndarray,
     scenario_column: int | None,
     method: str,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Sample one chunk and evaluate every policy on it (runs here or on a worker)."""
     s = sample(marginals, stop - start, method, seed, correlation)
-    return evaluate(policies, s.values, x0, scenario_column)
+    return evaluate(policies, s.values, x0, scenario_column, threads=threads)
 
 
 @dataclass
@@ -370,10 +371,16 @@ def breakeven(model: RiskModel, currency: str) -> pd.DataFrame:
     return out
 
 
-def chunk_function(model: RiskModel, method: str) -> Callable[..., np.ndarray]:
+def chunk_function(
+    model: RiskModel, method: str, threads: int | None = None
+) -> Callable[..., np.ndarray]:
     """The per-chunk job of :func:`analyse`: sample a chunk and evaluate every option.
 
     A picklable partial of ``_chunk_npv``, so that Dask workers can run it.
+    ``threads`` is passed to :func:`~insource.risk._evaluate.evaluate`
+    (``None``: every core of the process running the chunk; on a Dask cluster
+    :func:`analyse` uses 1, since the cluster runs chunks side by side). The
+    result does not depend on it.
     """
     return functools.partial(
         _chunk_npv,
@@ -383,7 +390,16 @@ def chunk_function(model: RiskModel, method: str) -> Callable[..., np.ndarray]:
         x0=model.x0,
         scenario_column=model.scenario_column,
         method=method,
+        threads=threads,
     )
+
+
+def _waiting(
+    model: RiskModel, comparison: Comparison, scenarios: int, seed: int, client: Any
+) -> pd.DataFrame:
+    from insource.risk._waiting import value_of_waiting
+
+    return value_of_waiting(model, comparison, scenarios=scenarios, seed=seed, client=client)
 
 
 def analyse(
@@ -437,7 +453,6 @@ def analyse(
         comparison = compare(case)
     currency = str(case.finance["currency"])
     model = risk_model(case, comparison)
-    fn = chunk_function(model, method)
     unit_design(1, 1, method, seed)  # checks the method early
     if samples < 1:
         raise InsourceError(f"{samples} samples requested", "ask for at least one sample")
@@ -450,20 +465,42 @@ def analyse(
 
     use_cluster = scheduler is not None or workers is not None or samples > LOCAL_LIMIT
     used_workers = 0
+    # in this process the evaluator's blocks are shared by a thread per core; on a
+    # cluster each worker thread runs one chunk at a time on one thread
+    fn = chunk_function(model, method, threads=1 if use_cluster else None)
+    # the NPVs option by option, one contiguous column each: the table's "npv" column
+    # is this array itself, and each chunk is put in place as it arrives
+    n_opt = len(model.options)
+    flat = np.empty(n_opt * samples)
+    by_option = flat.reshape(n_opt, samples)
+
+    def put(start: int, stop: int, part: np.ndarray) -> None:
+        by_option[:, start:stop] = part.T
+
+    wait_table = None
     if use_cluster:
         with dask_client(scheduler, workers) as client:
             used_workers = len(client.scheduler_info().get("workers", {}))
-            parts = map_chunks(fn, samples, CHUNK, seed, client=client, progress=tick)
+            map_chunks(fn, samples, CHUNK, seed, client=client, progress=tick, collect=put)
+            if waiting:  # its scenario batches (above EXTENSIVE_LIMIT) on the same cluster
+                wait_table = _waiting(model, comparison, waiting_scenarios, seed, client)
     else:
-        parts = map_chunks(fn, samples, CHUNK, seed, progress=tick)
-    values = _snap_ties(np.concatenate(parts, axis=0), model.options.index(model.baseline))
-    n_opt = len(model.options)
+        map_chunks(fn, samples, CHUNK, seed, progress=tick, collect=put)
+        if waiting:
+            wait_table = _waiting(model, comparison, waiting_scenarios, seed, None)
+    values = _snap_ties(by_option.T, model.options.index(model.baseline))  # a view of flat
+    index_type = np.int32 if samples < 2**31 else np.int64
     npv = pd.DataFrame(
         {
-            "sample": np.tile(np.arange(samples, dtype=np.int64), n_opt),
-            "option": pd.Categorical(np.repeat(model.options, samples), categories=model.options),
-            "npv": values.T.reshape(-1),
-        }
+            "sample": np.tile(np.arange(samples, dtype=index_type), n_opt),
+            # codes, not strings: 10 million samples x 5 options of '<U15' would be 3 GB
+            "option": pd.Categorical.from_codes(
+                np.repeat(np.arange(n_opt, dtype=np.int8 if n_opt < 128 else np.int32), samples),
+                categories=pd.Index(model.options),
+            ),
+            "npv": flat,
+        },
+        copy=False,
     )
     npv.attrs.update(name="NPV samples", unit=currency)
     summary = _summary(values, model, currency)
@@ -475,13 +512,6 @@ def analyse(
         tor = _tornado(model, best, currency)
         sob = _sobol(model, best, sobol_samples, seed)
     be = breakeven(model, currency)
-    wait_table = None
-    if waiting:
-        from insource.risk._waiting import value_of_waiting
-
-        wait_table = value_of_waiting(
-            model, comparison, scenarios=waiting_scenarios, seed=seed, client=None
-        )
     meta = {
         "samples": samples,
         "seed": seed,

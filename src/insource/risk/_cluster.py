@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from insource.errors import InsourceError
+from insource.risk._evaluate import default_threads
 
 __all__ = ["chunk_seeds", "chunks", "dask_client", "map_chunks"]
 
@@ -42,6 +43,8 @@ def dask_client(
     processes: bool = True,
 ) -> Iterator[Any]:
     """A Dask client: a local cluster of ``workers`` processes, or ``scheduler``'s.
+
+    ``workers=None`` starts one worker per core this process may use.
 
     ``scheduler`` may be an address (``tcp://HOST:PORT``) or an existing
     :class:`distributed.Client`, which is used as it is and left open.
@@ -79,7 +82,7 @@ def dask_client(
     # ":0": the scheduler's HTTP server on a free port (no clash with other clusters).
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 2**28}):
         cluster = LocalCluster(
-            n_workers=workers or 1,
+            n_workers=workers or default_threads(),
             threads_per_worker=1,
             processes=processes,
             dashboard_address=":0",
@@ -103,12 +106,18 @@ def map_chunks(
     retries: int = 3,
     poll: float = 1.0,
     lost_after: float = 30.0,
+    collect: Callable[[int, int, T], None] | None = None,
 ) -> list[T]:
     """Run ``fn(start, stop, chunk_seed)`` over chunks of ``range(n)``, in order.
 
     Without a ``client`` the chunks run here, one after the other; with a
     Dask client they run on its workers (``retries`` times again if a worker
     is lost). ``progress`` is called with the number of finished chunks.
+
+    ``collect(start, stop, result)``, if given, receives each chunk's result
+    as it arrives (in any order on a cluster) instead of the returned list,
+    which is then empty: the caller can put the results in place and nothing
+    is kept twice. A result fetched from the cluster is released there at once.
 
     Raises
     ------
@@ -122,7 +131,12 @@ def map_chunks(
     if client is None:
         out = []
         for i, ((start, stop), s) in enumerate(zip(ranges, seeds, strict=True)):
-            out.append(fn(start, stop, s))
+            part = fn(start, stop, s)
+            if collect is None:
+                out.append(part)
+            else:
+                collect(start, stop, part)
+            del part
             if progress:
                 progress(i + 1)
         return out
@@ -135,8 +149,9 @@ def map_chunks(
         for (start, stop), s in zip(ranges, seeds, strict=True)
     ]
     index = {f.key: i for i, f in enumerate(futures)}
-    results: list[Any] = [None] * len(futures)
+    results: list[Any] = [None] * len(futures) if collect is None else []
     pending = set(futures)
+    del futures  # a finished future is dropped (and its result released) once fetched
     done_count = 0
     alone_since: float | None = None
     try:
@@ -146,15 +161,21 @@ def map_chunks(
             except TimeoutError:
                 finished = set()
             for future in finished:
-                results[index[future.key]] = future.result()
+                i = index[future.key]
+                if collect is None:
+                    results[i] = future.result()
+                else:
+                    collect(*ranges[i], future.result())
                 done_count += 1
                 if progress:
                     progress(done_count)
+            got_some = bool(finished)
+            finished = set()  # drop the fetched futures (their results are released)
             if not pending:
                 break
             if client.status in ("closing", "closed"):
                 raise OSError("the client lost its scheduler")
-            if finished or client.scheduler_info().get("workers"):
+            if got_some or client.scheduler_info().get("workers"):
                 alone_since = None
             elif alone_since is None:
                 alone_since = time.monotonic()

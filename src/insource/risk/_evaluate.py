@@ -35,14 +35,16 @@ fiscal year as in the planner.
 
 from __future__ import annotations
 
-from typing import Any, cast
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
-from insource.finance import depreciation_schedule, discount_factors
+from insource.finance import depreciation_schedule, discount_factor
 from insource.risk._policy import Policy
 
-__all__ = ["BLOCK", "discount", "evaluate", "evaluate_policy"]
+__all__ = ["BLOCK", "default_threads", "discount", "evaluate", "evaluate_policy"]
 
 #: Samples evaluated at once (bounds the memory of the (sample x month) arrays:
 #: about 1 MB each at 120 months).
@@ -82,8 +84,8 @@ def _tune_malloc() -> None:
 
 
 def discount(T: int, rate: np.ndarray) -> np.ndarray:
-    """:func:`insource.finance.discount_factors` per sample: ``rate`` of shape (n, 1) -> (n, T)."""
-    return discount_factors(T, cast(float, rate))
+    """:func:`insource.finance.discount_factor` per sample: ``rate`` of shape (n, 1) -> (n, T)."""
+    return discount_factor(rate, np.arange(T, dtype=float))
 
 
 def _capex_factor(
@@ -102,7 +104,7 @@ def _capex_factor(
     factors ``df`` (n, T) of :func:`discount`.
     """
     r = rate.reshape(-1)
-    paid = np.power(1.0 + r, -(spend + 0.5) / 12.0)
+    paid = discount_factor(r, spend)
     yrs = years.reshape(-1)
     if np.all(yrs == yrs[0]):
         shield = df @ depreciation_schedule(T, np.array([start]), float(yrs[0]))[0]
@@ -323,17 +325,39 @@ def _same_rate(first: Policy, pol: Policy) -> int:
     return id(a) if same else id(b)
 
 
+def default_threads() -> int:
+    """Threads :func:`evaluate` uses by default: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def evaluate(
     policies: list[Policy],
     x: np.ndarray,
     x0: np.ndarray,
     scenario_column: int | None = None,
     block: int = BLOCK,
+    threads: int | None = None,
 ) -> np.ndarray:
     """NPV of every policy for sampled inputs ``x`` (n, d), in blocks of ``block`` samples.
 
     ``x0`` are the case's own input values; ``scenario_column`` is the column
     holding a drawn demand scenario (if any).
+
+    The blocks are independent: with ``threads`` > 1 they are shared out to a
+    pool of threads (numpy releases the GIL inside its array operations, which
+    is where a block spends its time), each writing its own rows of the
+    preallocated result. A block's arithmetic does not depend on which thread
+    runs it or on how many there are, so the result is bit-identical for any
+    number of threads (tested).
+
+    Parameters
+    ----------
+    threads
+        Threads to use; ``None``: :func:`default_threads` (the cores this
+        process may use). Never more than there are blocks.
 
     Returns
     -------
@@ -349,7 +373,8 @@ def evaluate(
         id(pol.discount_rate) if o == 0 else _same_rate(policies[0], pol)
         for o, pol in enumerate(policies)
     ]
-    for s in range(0, x.shape[0], block):
+
+    def run(s: int) -> None:
         xb = x[s : s + block]
         dx = xb - x0[None, :]
         scen = None
@@ -362,4 +387,14 @@ def evaluate(
                 rate = pol.discount_rate.at(dx).reshape(-1, 1)
                 dfs[key] = discount(pol.n_months, rate)
             out[s : s + block, o] = evaluate_policy(pol, dx, scen, dfs[key])
+
+    starts = range(0, x.shape[0], block)
+    n_threads = min(default_threads() if threads is None else max(1, threads), len(starts))
+    if n_threads <= 1:
+        for s in starts:
+            run(s)
+    else:
+        with ThreadPoolExecutor(n_threads, thread_name_prefix="insource-evaluate") as pool:
+            for _ in pool.map(run, starts):  # re-raises a block's exception here
+                pass
     return out

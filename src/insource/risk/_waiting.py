@@ -282,8 +282,20 @@ class WaitingResult:
     method: str
 
 
-def solve_waiting(p: WaitingProblem, client: Any | None = None, batch: int = 50) -> WaitingResult:
-    """RP, WS, EEV and the value of deciding a year later for ``p``."""
+def solve_waiting(
+    p: WaitingProblem,
+    client: Any | None = None,
+    batch: int = 50,
+    extensive_limit: int = EXTENSIVE_LIMIT,
+) -> WaitingResult:
+    """RP, WS, EEV and the value of deciding a year later for ``p``.
+
+    Up to ``extensive_limit`` scenarios: the extensive form, one MILP each
+    (in this process). Above it: enumeration of the first stage over batches
+    of ``batch`` scenarios, one LP each, run on ``client``'s Dask workers when
+    a client is given (here otherwise); the batches are fixed before they are
+    sent and put back in order, so the result does not depend on the workers.
+    """
     S = p.demand.shape[0]
     G = p.n_starts
     late = p.starts >= p.starts.min() + 12 if G else np.zeros(0, dtype=bool)
@@ -300,7 +312,7 @@ def solve_waiting(p: WaitingProblem, client: Any | None = None, batch: int = 50)
         (p.probability @ p.weights)[None, :],
         (p.probability @ p.first_stage)[None, :],
     )
-    if S <= EXTENSIVE_LIMIT:
+    if extensive_limit >= S:  # few enough scenarios for the extensive form
         rp, rp_choice = extensive_form(p)
         ws, _ = extensive_form(p, anticipative=True)
         _, ev_choice = extensive_form(mean)
@@ -467,8 +479,13 @@ def value_of_waiting(
     scenarios: int = 100,
     seed: int = 0,
     client: Any | None = None,
+    extensive_limit: int = EXTENSIVE_LIMIT,
 ) -> pd.DataFrame:
     """EVPI, VSS and the value of deciding one year later, as a tidy table.
+
+    ``client`` (a Dask client) runs the scenario batches of the enumeration
+    (more than ``extensive_limit`` scenarios) on its workers; see
+    :func:`solve_waiting`.
 
     Returns
     -------
@@ -477,7 +494,7 @@ def value_of_waiting(
 
     """
     p, option = waiting_problem(model, comparison, scenarios, seed)
-    r = solve_waiting(p, client=client)
+    r = solve_waiting(p, client=client, extensive_limit=extensive_limit)
     cur = str(model.case.finance["currency"])
 
     def start(g: int) -> str:

@@ -170,6 +170,15 @@ def risk_command(
     waiting: Annotated[
         bool, typer.Option("--waiting", help="Also value waiting a year (two-stage programme).")
     ] = False,
+    waiting_scenarios: Annotated[
+        int,
+        typer.Option(
+            "--waiting-scenarios",
+            min=2,
+            help="Scenarios of the two-stage programme; above 300 they are solved in batches, "
+            "on the Dask cluster when there is one.",
+        ),
+    ] = 100,
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder to write the tables to (CSV and Parquet).")
     ] = None,
@@ -222,6 +231,7 @@ def risk_command(
             workers=workers,
             waiting=waiting,
             progress=tick,
+            waiting_scenarios=waiting_scenarios,
         )
     currency = str(case.finance["currency"])
     if out is not None:
