@@ -409,12 +409,14 @@ def salbp1(
     bounds = line_bounds(t, graph.precedences, c, upper=ub - 1)
     # The incremented bounds hold for every m <= ub - 1; above that ub itself is the answer.
     lb = max(lb, min(bounds.lower, ub))
-    rev = [(j, i) for i, j in graph.precedences]
+    fwd, rev = list(graph.precedences), [(j, i) for i, j in graph.precedences]
     searches = [
         (StationSearch(bounds.times, graph.precedences, c, bounds.after), False),
         (StationSearch(bounds.times, rev, c, bounds.earliest), True),
         (StationSearch(bounds.times, graph.precedences, c, bounds.after, max_batch=3), False),
+        (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=3), True),
         (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=1, dive=True), True),
+        (StationSearch(bounds.times, fwd, c, bounds.after, max_batch=1, dive=True), False),
     ]
     m = lb
     while m < ub and time.perf_counter() < deadline:
