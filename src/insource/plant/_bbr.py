@@ -97,22 +97,20 @@ class StationSearch:
         self.total = sum(times)
         pred_bits, succ_bits, _ = closures(n, arcs)
         self.fol = succ_bits
-        tail = [
-            times[j] + sum(times[i] for i in range(n) if succ_bits[j] >> i & 1) for j in range(n)
-        ]
-        self.tail = tail
         self.after = list(after)
         self.pred_all = pred_bits
-        self.head = [
-            times[j] + sum(times[i] for i in range(n) if pred_bits[j] >> i & 1) for j in range(n)
-        ]
         # Numpy copies for the node check of the heads (_head_blocked).
         self._nbytes = (n + 7) // 8
         self._t_np = np.asarray(times, dtype=np.int64)
         self._after_np = np.asarray(after, dtype=np.int64)
         self._pred_np = np.zeros((n, n), dtype=np.int64)
+        succ_np = np.zeros((n, n), dtype=np.int64)
         for j in range(n):
             self._pred_np[j] = self._bits(pred_bits[j])
+            succ_np[j] = self._bits(succ_bits[j])
+        tail = [int(x) for x in self._t_np + succ_np @ self._t_np]
+        self.tail = tail
+        self.head = [int(x) for x in self._t_np + self._pred_np @ self._t_np]
         self.pred = [0] * n
         self.succ: list[list[int]] = [[] for _ in range(n)]
         for i, j in arcs:
@@ -129,7 +127,10 @@ class StationSearch:
         self.tot2, self.tot6 = sum(self.w2), sum(self.w6)
         self.bigmask = sum(1 << j for j in range(n) if 2 * times[j] > cycle)
         self.values = sorted(set(times))
-        self.vmask = [sum(1 << j for j in range(n) if times[j] == v) for v in self.values]
+        by_value: dict[int, int] = {}
+        for j, tj in enumerate(times):
+            by_value[tj] = by_value.get(tj, 0) | 1 << j
+        self.vmask = [by_value[v] for v in self.values]
         top = max(after) + 2
         self.must = [0] * (top + 1)
         for j, a in enumerate(after):
