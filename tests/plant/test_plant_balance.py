@@ -182,3 +182,96 @@ def test_salbp1_matches_brute_force_on_random_graphs(seed):
     assert res.status == "optimal"
     assert res.stations == _brute_force_stations(times, arcs, c)
     assert check_assignment(g, res.assignment, c) == []
+
+
+def _brute_force_bins(times, c):
+    """Fewest bins of capacity c for the times (precedence ignored), by exhaustive search."""
+    best = len(times)
+
+    def place(k, loads):
+        nonlocal best
+        if len(loads) >= best:
+            return
+        if k == len(times):
+            best = len(loads)
+            return
+        for b in range(len(loads)):
+            if loads[b] + times[k] <= c:
+                loads[b] += times[k]
+                place(k + 1, loads)
+                loads[b] -= times[k]
+        place(k + 1, [*loads, times[k]])
+
+    place(0, [])
+    return best
+
+
+def test_l2_bound_by_hand_and_against_bin_packing():
+    import random
+    from collections import Counter
+
+    from insource.plant._bounds import l2_bound
+
+    # c = 10: every 6 needs its own station (6 + 5 > 10) and the 5s pair up -> 3 + 2 = 5,
+    # while LB1 = ceil(33/10) = 4 and LB2 = 3
+    assert l2_bound([5, 6], [3, 3], 10) == 5
+    # alpha = 4: the 7 takes nothing of 4 or more; the 6 leaves room 4 for one 4 -> 2 + 1
+    assert l2_bound([4, 6, 7], [2, 1, 1], 10) == 3
+    rng = random.Random(3)
+    for _ in range(60):
+        c = rng.randint(6, 14)
+        times = sorted(rng.randint(1, c) for _ in range(rng.randint(1, 8)))
+        hist = Counter(times)
+        values = sorted(hist)
+        bound = l2_bound(values, [hist[v] for v in values], c)
+        lb = station_bounds(times, c)
+        assert max(lb["LB1"], lb["LB2"]) <= bound <= _brute_force_bins(times, c)
+
+
+def test_line_bounds_hold_at_the_optimum():
+    import random
+
+    from insource.plant._bounds import line_bounds
+
+    # c = 4, times 2, 3, 4, 1, arcs 1->2, 1->3, 2->3, 2->4: {1} {2,4} {3} is a balance with
+    # 3 stations, so raising task 4 (t = 1) to c is wrong: it can share with task 2, whose
+    # window overlaps its own (an earlier version raised it and claimed m >= 4)
+    times, arcs = [2, 3, 4, 1], [(0, 1), (0, 2), (1, 2), (1, 3)]
+    assert _brute_force_stations(times, arcs, 4) == 3
+    b = line_bounds(times, arcs, 4, upper=3)
+    assert b.times[3] == 1
+    assert b.lower == 3
+    # property: the bounds given upper = m* never exceed m*
+    rng = random.Random(7)
+    for _ in range(150):
+        n = rng.randint(4, 6)
+        times = [rng.randint(1, 9) for _ in range(n)]
+        arcs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.5]
+        c = max(times) + rng.randint(0, 3)
+        m_star = _brute_force_stations(times, arcs, c)
+        assert line_bounds(times, arcs, c, upper=m_star).lower <= m_star
+
+
+def test_idle_bound_and_dive():
+    from insource.plant._bbr import StationSearch
+    from insource.plant._bounds import line_bounds
+
+    # c = 10, three tasks of 6 and 3, 3, 3, 2 (sum 29): LB1 = L2 = 3, but each 6 can be
+    # topped up by at most 3 (no subset of {3, 3, 3, 2} sums to 4), so with 3 stations the
+    # three 6-stations idle >= 3 > 30 - 29 = 1: 3 stations are infeasible, 4 suffice
+    times, arcs = [6, 6, 6, 3, 3, 3, 2], [(0, 3), (1, 4), (2, 5)]
+    assert line_bounds(times, arcs, 10).lower == 3
+    assert _brute_force_stations(times, arcs, 10) == 4
+    search = StationSearch(times, arcs, 10, [1] * 7)
+    assert search._idle_blocked(0, 3 * 10 - 29)
+    assert not search._idle_blocked(0, 4 * 10 - 29)
+    search.start(3)
+    assert search.run(10_000, float("inf")) == "infeasible"
+    # a depth-first search keeping the single fullest load per node finds the balance
+    dive = StationSearch(times, arcs, 10, [1] * 7, max_batch=1, dive=True)
+    dive.start(4)
+    assert dive.run(10_000, float("inf")) == "feasible"
+    assert dive.solution is not None
+    assert max(dive.solution) == 4
+    graph = TaskGraph(tuple(float(t) for t in times), tuple(arcs))
+    assert check_assignment(graph, dive.solution, 10) == []

@@ -409,12 +409,14 @@ def salbp1(
     bounds = line_bounds(t, graph.precedences, c, upper=ub - 1)
     # The incremented bounds hold for every m <= ub - 1; above that ub itself is the answer.
     lb = max(lb, min(bounds.lower, ub))
-    rev = [(j, i) for i, j in graph.precedences]
+    fwd, rev = list(graph.precedences), [(j, i) for i, j in graph.precedences]
     searches = [
         (StationSearch(bounds.times, graph.precedences, c, bounds.after), False),
         (StationSearch(bounds.times, rev, c, bounds.earliest), True),
         (StationSearch(bounds.times, graph.precedences, c, bounds.after, max_batch=3), False),
         (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=3), True),
+        (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=1, dive=True), True),
+        (StationSearch(bounds.times, fwd, c, bounds.after, max_batch=1, dive=True), False),
     ]
     m = lb
     while m < ub and time.perf_counter() < deadline:
@@ -457,6 +459,10 @@ def _decide_search(
     (their state survives between turns); after the first round CP-SAT's decision model
     gets a tenth of the time left. Returns ``(verdict, solution)`` with verdict
     ``feasible``, ``infeasible`` or ``unknown``.
+
+    A diving search (``dive=True``: depth-first, one to a few fullest loads per node)
+    that runs out of nodes restarts from the root keeping twice as many loads per node
+    (1, 2, 4, ... up to 64).
     """
     budget = 20_000
     for search, _ in searches:
@@ -475,7 +481,10 @@ def _decide_search(
                 return "feasible", sol
             if verdict == "infeasible":
                 return "infeasible", None
-            if verdict == "exhausted":
+            if verdict == "exhausted" and search.dive and (search.max_batch or 0) < 64:
+                search.max_batch = 2 * (search.max_batch or 1)  # a wider dive from the root
+                search.start(m)
+            elif verdict == "exhausted":
                 active.remove((search, backwards))
         rounds += 1
         if rounds == 1 or not active:

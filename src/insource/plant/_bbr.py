@@ -6,9 +6,12 @@ loads of the next station (sets of available tasks, including tasks that become
 available inside the station, whose time fits ``c`` and to which no further available
 task fits), best filled first. Pruning, all exact:
 
-* bounds on the remaining tasks ``R`` with ``l`` stations left: ``LB1, LB2, LB3 of R
+* bounds on the remaining tasks ``R`` with ``l`` stations left: ``LB1, LB2, LB3, L2 of R
   <= l`` (see :mod:`insource.plant._bounds`); LB1 is used as the idle-time budget,
   so a station may idle at most ``l c - sum_{j in R} t_j``;
+* idle time: every unassigned task longer than ``c/2`` has its own station, which
+  idles at least ``c - t_j - f_j`` (``f_j`` the largest subset sum ``<= c - t_j`` of
+  the unassigned tasks of at most ``c/2``); together at most ``l c - t(R)``;
 * latest stations: a task whose followers need ``a_j`` stations (itself included)
   must be assigned while at least ``a_j`` stations are left;
 * Jackson dominance: task ``i`` dominates ``j`` when ``F*(i) >= F*(j)`` and
@@ -19,6 +22,12 @@ task fits), best filled first. Pruning, all exact:
   it was reached with (``seen``); reaching it again with as many or more stations is
   pruned, since it cannot be completed with more stations left if it could not with
   fewer. The memory is per search: :meth:`StationSearch.start` clears it for each ``m``.
+
+Heuristic variants keep only the ``max_batch`` fullest loads found per node (within
+a step budget) and prove nothing; with ``dive=True`` the deepest level is expanded
+first (depth-first with memory instead of cyclic best-first), and each station's load
+is first sought with at most twice the average idle time left (the idle time is spread
+over the stations instead of being spent on the first ones).
 
 The search runs within a node budget (deterministic) and a wall-clock deadline; it
 is a proof of infeasibility only when it ends without hitting either.
@@ -41,7 +50,9 @@ import heapq
 import time
 from collections.abc import Sequence
 
-from insource.plant._bounds import closures, weights
+import numpy as np
+
+from insource.plant._bounds import closures, l2_bound, weights
 
 __all__ = ["StationSearch"]
 
@@ -78,6 +89,7 @@ class StationSearch:
         after: Sequence[int],
         max_steps: int = 50_000,
         max_batch: int | None = None,
+        dive: bool = False,
     ) -> None:
         n = len(times)
         self.n, self.c, self.t = n, cycle, list(times)
@@ -85,15 +97,20 @@ class StationSearch:
         self.total = sum(times)
         pred_bits, succ_bits, _ = closures(n, arcs)
         self.fol = succ_bits
-        tail = [
-            times[j] + sum(times[i] for i in range(n) if succ_bits[j] >> i & 1) for j in range(n)
-        ]
-        self.tail = tail
         self.after = list(after)
         self.pred_all = pred_bits
-        self.head = [
-            times[j] + sum(times[i] for i in range(n) if pred_bits[j] >> i & 1) for j in range(n)
-        ]
+        # Numpy copies for the node check of the heads (_head_blocked).
+        self._nbytes = (n + 7) // 8
+        self._t_np = np.asarray(times, dtype=np.int64)
+        self._after_np = np.asarray(after, dtype=np.int64)
+        self._pred_np = np.zeros((n, n), dtype=np.int64)
+        succ_np = np.zeros((n, n), dtype=np.int64)
+        for j in range(n):
+            self._pred_np[j] = self._bits(pred_bits[j])
+            succ_np[j] = self._bits(succ_bits[j])
+        tail = [int(x) for x in self._t_np + succ_np @ self._t_np]
+        self.tail = tail
+        self.head = [int(x) for x in self._t_np + self._pred_np @ self._t_np]
         self.pred = [0] * n
         self.succ: list[list[int]] = [[] for _ in range(n)]
         for i, j in arcs:
@@ -108,6 +125,12 @@ class StationSearch:
             lst.sort(key=self.pos.__getitem__)
         self.w2, self.w6 = weights(times, cycle)
         self.tot2, self.tot6 = sum(self.w2), sum(self.w6)
+        self.bigmask = sum(1 << j for j in range(n) if 2 * times[j] > cycle)
+        self.values = sorted(set(times))
+        by_value: dict[int, int] = {}
+        for j, tj in enumerate(times):
+            by_value[tj] = by_value.get(tj, 0) | 1 << j
+        self.vmask = [by_value[v] for v in self.values]
         top = max(after) + 2
         self.must = [0] * (top + 1)
         for j, a in enumerate(after):
@@ -126,6 +149,7 @@ class StationSearch:
         self.domm = [sum(1 << i for i in self.dom[j]) for j in range(n)]
         self.max_steps = max_steps
         self.max_batch = max_batch
+        self.dive = dive
         self.exhaustive = True
         self.steps = 0
         self._deadline = 0.0
@@ -369,15 +393,23 @@ class StationSearch:
             while self.steps < stop:
                 if self.max_batch is None and not self.exhaustive:
                     return "exhausted"
-                lvl = self.cursor
-                for _ in range(m + 1):
-                    if heaps[lvl]:
-                        break
-                    lvl = lvl + 1 if lvl < m else 0
+                if self.dive:  # deepest level first (depth-first with memory)
+                    lvl = m
+                    while lvl >= 0 and not heaps[lvl]:
+                        lvl -= 1
+                    if lvl < 0:
+                        self.closed = True
+                        return "infeasible" if self.exhaustive else "exhausted"
                 else:
-                    self.closed = True
-                    return "infeasible" if self.exhaustive else "exhausted"
-                self.cursor = lvl + 1 if lvl < m else 0
+                    lvl = self.cursor
+                    for _ in range(m + 1):
+                        if heaps[lvl]:
+                            break
+                        lvl = lvl + 1 if lvl < m else 0
+                    else:
+                        self.closed = True
+                        return "infeasible" if self.exhaustive else "exhausted"
+                    self.cursor = lvl + 1 if lvl < m else 0
                 _, _, _, done, rest, s2, s6 = heapq.heappop(heaps[lvl])
                 count += 1
                 self.steps += 1
@@ -389,13 +421,52 @@ class StationSearch:
                 left = m - lvl
                 if (self.tot2 - s2 + 1) // 2 > left or (self.tot6 - s6 + 5) // 6 > left:
                     continue
-                if self._head_blocked(done, left):
+                if self._l2(done) > left or self._head_blocked(done, left):
+                    continue
+                if self._idle_blocked(done, left * self.c - rest):
                     continue
                 if self._expand(done, lvl, rest, s2, s6):
                     return "feasible"
         except _Stop:
             return "unknown"
         return "unknown"
+
+    def _l2(self, done: int) -> int:
+        """Martello & Toth's L2 of the unassigned tasks (:func:`~insource.plant._bounds.l2_bound`)."""
+        rest = self.full & ~done
+        counts = [(rest & vm).bit_count() for vm in self.vmask]
+        return l2_bound(self.values, counts, self.c)
+
+    def _idle_blocked(self, done: int, budget: int) -> bool:
+        """True if the stations of the long unassigned tasks must idle more than ``budget``.
+
+        Every unassigned task ``j`` with ``t_j > c/2`` has its own station; the most it
+        can share it with is the largest subset sum ``f_j <= c - t_j`` of the other
+        unassigned tasks of at most ``c/2`` (precedence ignored), so that station idles at
+        least ``c - t_j - f_j``; the total over these distinct stations may not exceed
+        the idle time ``l c - t(R)`` left.
+        """
+        rest = self.full & ~done
+        big = rest & self.bigmask
+        if not big:
+            return False
+        c, t = self.c, self.t
+        cap = (1 << (c + 1)) - 1
+        sums = 1
+        bits = rest & ~self.bigmask
+        while bits:
+            low = bits & -bits
+            sums = (sums | (sums << t[low.bit_length() - 1])) & cap
+            bits ^= low
+        idle = 0
+        while big:
+            low = big & -big
+            room = c - t[low.bit_length() - 1]
+            idle += room - ((sums & ((1 << (room + 1)) - 1)).bit_length() - 1)
+            if idle > budget:
+                return True
+            big ^= low
+        return False
 
     def _head_blocked(self, done: int, left: int) -> bool:
         """True if an unassigned task's unassigned predecessors and followers need too much.
@@ -404,20 +475,15 @@ class StationSearch:
         which the last is ``j``'s, and ``j`` with its followers ``a_j``: so
         ``ceil(h_j / c) + a_j - 1 <= left`` (the node version of ``E_j + a_j - 1 <= m``).
         """
-        c, t, head, after, pred_all = self.c, self.t, self.head, self.after, self.pred_all
-        for j in range(self.n):
-            room = (left - after[j] + 1) * c
-            if head[j] <= room or done >> j & 1:
-                continue
-            h = t[j]
-            bits = pred_all[j] & ~done
-            while bits:
-                low = bits & -bits
-                h += t[low.bit_length() - 1]
-                bits ^= low
-            if h > room:
-                return True
-        return False
+        undone = self._bits(self.full & ~done)
+        h = self._t_np + self._pred_np @ (self._t_np * undone)
+        room = (left + 1 - self._after_np) * self.c
+        return bool(np.any((h > room) & (undone > 0)))
+
+    def _bits(self, mask: int) -> np.ndarray:
+        """0/1 vector (int64) of a bitset over the ``n`` tasks."""
+        raw = np.frombuffer(mask.to_bytes(self._nbytes, "little"), dtype=np.uint8)
+        return np.unpackbits(raw, bitorder="little")[: self.n].astype(np.int64)
 
     def _expand(self, done: int, lvl: int, rest: int, s2: int, s6: int) -> bool:
         """Queue the children of a node: its loads, fullest first (True if one completes)."""
@@ -425,7 +491,13 @@ class StationSearch:
         low_load = max(rest - (left - 1) * self.c, 1)
         zone, sums = self._zone(done)
         if self.max_batch is not None:
-            loads = self._best_loads(done, zone, sums, low_load)
+            loads = []
+            if self.dive and left > 1:  # spread the idle time: at most twice the average
+                spread = self.c - 2 * (left * self.c - rest) // left
+                if spread > low_load:
+                    loads = self._best_loads(done, zone, sums, spread)
+            if not loads:
+                loads = self._best_loads(done, zone, sums, low_load)
         else:
             masks = self._enumerate(done, zone, sums, low_load, self.c)
             loads = sorted(((mask, self._time(mask)) for mask in masks), key=lambda x: -x[1])

@@ -9,18 +9,26 @@ task sets are Python integers used as bitsets (bit ``j`` set = task ``j`` in the
   ``t > c/2`` and ``1`` for ``t = c/2`` (no two tasks longer than ``c/2`` share a
   station); ``LB3 = ceil(sum_j w6_j / 6)`` with ``w6 = 6, 4, 3, 2`` for
   ``t > 2c/3, = 2c/3, in (c/3, 2c/3), = c/3`` (thirds, as sixths to stay integer).
+* Martello & Toth's (1990) bin-packing bound ``L2``: for a threshold ``alpha <= c/2``,
+  the tasks longer than ``c - alpha`` (``J1``) and those in ``(c/2, c - alpha]`` (``J2``)
+  each need their own station, and the tasks in ``[alpha, c/2]`` (``J3``) fit only in the
+  idle time of the ``J2`` stations or in new ones (no ``J3`` task fits next to a ``J1``
+  task): ``L2 = max_alpha |J1| + |J2| + max(0, ceil((t(J3) - (|J2| c - t(J2))) / c))``.
+  It dominates LB1 and LB2.
 * Task time incrementing (Scholl & Klein 1997, SALOME's preprocessing): a task that
   cannot share a station with any task whose station window overlaps its own is
   alone at its station, so its time may be raised to ``c`` without changing the
   feasible balances; the raised times strengthen every bound.
 * Station windows: all predecessors ``P*(j)`` of ``j`` come at or before ``j``'s
-  station, so ``E_j = LB(P*(j) + j)``; all followers ``F*(j)`` at or after it, so
+  station, so ``E_j = LB(P*(j) + j)`` (``LB`` the largest of LB2, LB3 and L2); all followers ``F*(j)`` at or after it, so
   ``j`` needs ``a_j = LB(F*(j) + j)`` stations from its own to the last one and
   ``L_j(m) = m - a_j + 1``; hence ``m >= max_j E_j + a_j - 1``.
 
 References
 ----------
 Scholl, A. (1999). *Balancing and Sequencing of Assembly Lines*, 2nd ed. Physica.
+Martello, S., Toth, P. (1990). Lower bounds and reduction procedures for the bin
+packing problem. *Discrete Applied Mathematics* 28(1), 59-70.
 Scholl, A., Klein, R. (1997). SALOME: a bidirectional branch-and-bound procedure for
 assembly line balancing. *INFORMS J. Computing* 9(4), 319-334.
 
@@ -28,12 +36,14 @@ assembly line balancing. *INFORMS J. Computing* 9(4), 319-334.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "LineBounds",
     "closures",
+    "l2_bound",
     "line_bounds",
     "station_bounds",
     "weights",
@@ -99,18 +109,59 @@ def station_bounds(times: Sequence[int], cycle: int) -> dict[str, int]:
     return {"LB1": -(-sum(times) // cycle), "LB2": -(-sum(w2) // 2), "LB3": -(-sum(w6) // 6)}
 
 
+def l2_bound(values: Sequence[int], counts: Sequence[int], cycle: int) -> int:
+    """Martello & Toth's ``L2`` for tasks with ``counts[k]`` tasks of time ``values[k]``.
+
+    ``values`` must be sorted increasingly. For every threshold ``alpha`` among the
+    values ``<= c/2`` (and ``alpha = 0``)::
+
+        L(alpha) = |J1| + |J2| + max(0, ceil((t(J3) - (|J2| c - t(J2))) / c))
+
+    with ``J1 = {t > c - alpha}``, ``J2 = {c/2 < t <= c - alpha}``,
+    ``J3 = {alpha <= t <= c/2}``; ``L2 = max_alpha L(alpha)`` (Martello & Toth 1990).
+    ``alpha = 0`` gives ``max(LB1, |{t > c/2}|)``.
+
+    Examples
+    --------
+    Three tasks of 6 and three of 5 with ``c = 10``: every 6 is alone (5 + 6 > 10), the
+    5s pair up, so 5 stations (LB1 = 4, LB2 = 3).
+
+    >>> l2_bound([5, 6], [3, 3], 10)
+    5
+
+    """
+    c = cycle
+    size = len(values)
+    cnt = [0] * (size + 1)  # tasks with index >= k
+    tot = [0] * (size + 1)  # their total time
+    for k in range(size - 1, -1, -1):
+        cnt[k] = cnt[k + 1] + counts[k]
+        tot[k] = tot[k + 1] + counts[k] * values[k]
+    half = bisect.bisect_right(values, c // 2)  # first index with value > c/2
+    best = 0
+    for alpha in (0, *sorted({v for v in values[:half] if v > 0})):
+        top = bisect.bisect_right(values, c - alpha)  # first index with value > c - alpha
+        first3 = bisect.bisect_left(values, alpha)
+        n2 = cnt[half] - cnt[top]
+        extra = tot[first3] - tot[half] - (n2 * c - (tot[half] - tot[top]))
+        best = max(best, cnt[top] + n2 + (-(-extra // c) if extra > 0 else 0))
+    return best
+
+
 def _set_bound(
     bits: int, times: Sequence[int], w2: Sequence[int], w6: Sequence[int], c: int
 ) -> int:
-    s = s2 = s6 = 0
+    s2 = s6 = 0
+    hist: dict[int, int] = {}
     while bits:
         low = bits & -bits
         j = low.bit_length() - 1
-        s += times[j]
+        hist[times[j]] = hist.get(times[j], 0) + 1
         s2 += w2[j]
         s6 += w6[j]
         bits ^= low
-    return max(-(-s // c), -(-s2 // 2), -(-s6 // 6))
+    values = sorted(hist)
+    return max(l2_bound(values, [hist[v] for v in values], c), -(-s2 // 2), -(-s6 // 6))
 
 
 @dataclass(frozen=True)
@@ -126,8 +177,9 @@ class LineBounds:
     after
         ``a_j``: stations task ``j`` and its followers need, so ``L_j(m) = m - a_j + 1``.
     lower
-        Lower bound on ``m``: ``max(LB1, LB2, LB3, max_j E_j + a_j - 1)`` on the
-        incremented times.
+        Lower bound on ``m``: ``max(LB1, LB2, LB3, L2, max_j E_j + a_j - 1)`` on the
+        incremented times (``E_j`` and ``a_j`` from the same bounds of ``P*(j) + j``
+        and ``F*(j) + j``).
     parts
         The individual bounds by name.
 
@@ -175,17 +227,14 @@ def line_bounds(
         earliest = [_set_bound(pred_bits[j] | (1 << j), t, w2, w6, cycle) for j in range(n)]
         after = [_set_bound(succ_bits[j] | (1 << j), t, w2, w6, cycle) for j in range(n)]
         changed = False
-        order = sorted(range(n), key=lambda j: t[j])
         for j in range(n):
             if t[j] >= cycle:
                 continue
             room = cycle - t[j]
             lo = earliest[j]
             alone = True
-            for i in order:
-                if t[i] > room:
-                    break
-                if i == j:
+            for i in range(n):
+                if t[i] > room or i == j:
                     continue
                 if upper is not None and (
                     earliest[i] > upper - after[j] + 1 or upper - after[i] + 1 < lo
@@ -203,6 +252,7 @@ def line_bounds(
         "LB1": -(-sum(t) // cycle),
         "LB2": -(-sum(w2) // 2),
         "LB3": -(-sum(w6) // 6),
+        "L2": _set_bound((1 << n) - 1, t, w2, w6, cycle),
         "windows": max(earliest[j] + after[j] - 1 for j in range(n)),
     }
     return LineBounds(tuple(t), tuple(earliest), tuple(after), max(parts.values()), parts)
