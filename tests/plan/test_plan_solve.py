@@ -11,6 +11,7 @@ from insource.cli import main
 from insource.plan import PlanSettings, build_model, plan_data, select_option, solve_model
 from insource.plan._model import objective_constant
 from insource.plan._results import collect_results, solution_arrays
+from insource.plan._solve import Resolver, _relaxation_bound
 from insource.plan._start import (
     line_groups,
     relaxation_start,
@@ -50,6 +51,28 @@ def test_rounded_start_and_fix_and_optimise_reach_the_same_optimum(make_case):
     )
     assert improved.status == "optimal"
     assert improved.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_resolver_rounded_start_reaches_the_optimum_and_the_bound_is_unscaled(make_case):
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    plain, _ = Resolver(build_model(d)).solve()
+    rounded, _ = Resolver(build_model(d)).solve(rounded_start=relaxation_start(d))
+    assert rounded.status == plain.status == "optimal"
+    assert rounded.objective == pytest.approx(plain.objective, rel=1e-9)
+    # the relaxation is solved with its objective scaled below 1e6; the bound
+    # read back is in the model's own units (the unscaled LP optimum)
+    m = build_model(d)
+    h, h2 = Resolver(m).highs, Resolver(build_model(d)).highs
+    for x in (h, h2):  # money in yen: costs far above 1e6
+        cost = np.asarray(x.getLp().col_cost_) * 1e5
+        x.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+    assert np.abs(np.asarray(h.getLp().col_cost_)).max() > 1e6  # scaling applies
+    bound, _ = _relaxation_bound(h, m)
+    h2.setOptionValue("solve_relaxation", True)
+    h2.run()
+    assert bound == pytest.approx(h2.getInfo().objective_function_value, rel=1e-9)
+    assert bound >= h.getInfo().objective_function_value - 1e-6 * abs(bound)
 
 
 def test_line_groups_partition_the_decisions(make_case):

@@ -134,12 +134,25 @@ def _columns(m: linopy.Model, name: str, column: np.ndarray) -> tuple[np.ndarray
 
 
 def _run_fixed(
-    h: Any, cols: np.ndarray, values: np.ndarray, lower: np.ndarray, upper: np.ndarray
+    h: Any,
+    cols: np.ndarray,
+    values: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    warm: np.ndarray | None = None,
 ) -> _Incumbent | None:
-    """Solve with the integer columns ``cols`` fixed at ``values`` (an LP after presolve)."""
+    """Solve with the integer columns ``cols`` fixed at ``values``, then free them again.
+
+    With every integer column fixed this is an LP after presolve; with some
+    left free (a neighbourhood), a small MIP started from the full plan
+    ``warm``.
+    """
     v = np.clip(np.round(values), lower[cols], upper[cols])
     h.changeColsBounds(len(cols), cols.astype(np.int32), v, v)
     h.clearSolver()
+    if warm is not None:
+        every = np.arange(h.getNumCol(), dtype=np.int32)
+        h.setSolution(len(every), every, warm)
     h.run()
     out = None
     info = h.getInfo()
@@ -201,7 +214,6 @@ def _fix_and_optimise(
     member = np.concatenate(
         [groups[n].reshape(groups[n].shape[0], -1)[:, where[n][1]] for n in names], axis=1
     )
-    everyone = np.arange(h.getNumCol(), dtype=np.int32)
     # a neighbourhood's gain is small against the whole objective: solve it tight
     h.setOptionValue("mip_rel_gap", gap / 100)
     while time.perf_counter() < deadline:
@@ -210,19 +222,11 @@ def _fix_and_optimise(
             left = deadline - time.perf_counter()
             if left <= 0:
                 break
-            fix = cols[~member[g]].astype(np.int32)
-            value = np.clip(np.round(best.x[fix]), lower[fix], upper[fix])
-            h.changeColsBounds(len(fix), fix, value, value)
+            fix = cols[~member[g]]
             h.setOptionValue("time_limit", max(left / (member.shape[0] - g), 1.0))
-            h.clearSolver()
-            h.setSolution(len(everyone), everyone, best.x)
-            h.run()
-            info = h.getInfo()
-            if int(info.primal_solution_status) == 2:
-                obj = float(info.objective_function_value)
-                if sign * (obj - best.objective) > 0:
-                    best = _Incumbent(np.asarray(h.getSolution().col_value, dtype=float), obj)
-            h.changeColsBounds(len(fix), fix, lower[fix], upper[fix])
+            got = _run_fixed(h, fix, best.x[fix], lower, upper, warm=best.x)
+            if got is not None and sign * (got.objective - best.objective) > 0:
+                best = got
         if sign * (best.objective - before) <= abs(before) * gap / 10:
             break
     return best
@@ -297,6 +301,38 @@ def _tighter_gap(h: Any, gap: float, bound: float, primal: float) -> float:
     return min(gap, max(sense * (bound - primal), 0.0) / max(abs(primal), 1e-9))
 
 
+def _prime(
+    m: linopy.Model,
+    h: Any,
+    start: Start | None,
+    rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None,
+    neighbourhoods: dict[str, np.ndarray] | None,
+    t0: float,
+    time_limit: float | None,
+    gap: float | None,
+    share: float,
+    column: np.ndarray | None = None,
+) -> float:
+    """Hand ``h`` its MIP start: fix-and-optimise, the rounded relaxation or ``start``.
+
+    Returns the relaxation's bound when fix-and-optimise solved it (NaN
+    otherwise); the time limit left for the MIP is set on ``h``.
+    """
+    if neighbourhoods is not None:
+        return _heuristic_start(
+            m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, share
+        )
+    if rounded_start is not None:
+        start = rounded_start(_relaxation(m, h))
+        h.setOptionValue("solve_relaxation", False)
+        if time_limit is not None:
+            h.setOptionValue("time_limit", max(float(time_limit) - (time.perf_counter() - t0), 1.0))
+    if start:
+        idx, val = _start_entries(m, start, column)
+        h.setSolution(len(idx), idx, val)
+    return float("nan")
+
+
 def solve_model(
     m: linopy.Model,
     time_limit: float | None = None,
@@ -356,21 +392,9 @@ def solve_model(
         # HiGHS model and running it (linopy's own warm start is file based)
         solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
         h = solver.solver_model
-        bound = float("nan")
-        if neighbourhoods is not None:
-            bound = _heuristic_start(
-                m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, heuristic_share
-            )
-            start = None
-        elif rounded_start is not None:
-            start = rounded_start(_relaxation(m, h))
-            h.setOptionValue("solve_relaxation", False)
-            if time_limit is not None:
-                left = max(float(time_limit) - (time.perf_counter() - t0), 1.0)
-                h.setOptionValue("time_limit", left)
-        if start:
-            idx, val = _start_entries(m, start)
-            h.setSolution(len(idx), idx, val)
+        bound = _prime(
+            m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, heuristic_share
+        )
         result = solver.solve()
         if mip and result.solution is not None:
             result.solution.dual = np.zeros(0)  # a MIP has no duals: do not assign them
@@ -485,15 +509,10 @@ class Resolver:
         h.setOptionValue("time_limit", float("inf") if time_limit is None else float(time_limit))
         h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
         h.clearSolver()
-        bound = float("nan")
         with _quiet():
-            if neighbourhoods is not None:
-                bound = _heuristic_start(
-                    m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, 0.5
-                )
-            elif start:
-                idx, val = _start_entries(m, start, self._col)
-                h.setSolution(len(idx), idx, val)
+            bound = _prime(
+                m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, 0.5, self._col
+            )
             h.run()
         seconds = time.perf_counter() - t0
         model_status = h.getModelStatus()
