@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -120,3 +121,35 @@ def test_loop_help_shows_the_case_usage_and_help_is_unwrapped(capsys, monkeypatc
     out = capsys.readouterr().out
     # a paragraph of the docstring comes out on one line, for the terminal to wrap
     assert "if no sequence meets them all the command exits with status 2" in out
+
+
+def test_move_search_rejects_a_start_that_is_not_the_demand():
+    inst = CarSequencingInstance("s", (RatioConstraint("a", 1, 2),), (2, 1), ((1,), (0,)))
+    w = [1]
+    with pytest.raises(InsourceError, match=r"class 5, outside 0\.\.1"):
+        move_search(inst, [0, 5, 1], w, 0, time_limit=None, max_moves=10)
+    with pytest.raises(InsourceError, match="class -1"):
+        move_search(inst, [0, -1, 1], w, 0, time_limit=None, max_moves=10)
+    with pytest.raises(InsourceError, match=r"class counts \[1, 2\], but the demand is \[2, 1\]"):
+        move_search(inst, [0, 1, 1], w, 0, time_limit=None, max_moves=10)
+    with pytest.raises(InsourceError, match="demand"):
+        move_search(inst, [0, 0, 1, 1], w, 0, time_limit=None, max_moves=10)
+    # a permutation of the demand is accepted: 0 1 0 has no excess
+    assert move_search(inst, [0, 0, 1], w, 0, time_limit=None, max_moves=50) == ([0, 1, 0], 0)
+
+
+def test_searches_without_an_end_are_refused_and_one_car_returns_at_once():
+    inst = CarSequencingInstance("s", (RatioConstraint("a", 1, 2),), (2, 1), ((1,), (0,)))
+    with pytest.raises(ValueError, match="time_limit or max_moves"):
+        restart_search(inst, time_limit=None, max_moves=None)
+    with pytest.raises(ValueError, match="time_limit or max_moves"):
+        move_search(inst, [0, 0, 1], [1], 0, time_limit=None, max_moves=None)
+    # one car of day J after two of day J-1 with the option: an excess no move can fix
+    one = CarSequencingInstance(
+        "one", (RatioConstraint("a", 1, 3),), (1,), ((1,),), previous=(0, 0)
+    )
+    t0 = time.perf_counter()
+    assert move_search(one, [0], [1], 0, time_limit=30.0) == ([0], 2)
+    res = restart_search(one, time_limit=30.0)
+    assert time.perf_counter() - t0 < 10.0  # not the 2 x 30 s time limit
+    assert res.evaluation.violations == 2

@@ -196,3 +196,87 @@ def test_tabu_search_solves_a_satisfiable_instance(data):
     seq, best = tabu_search(inst, greedy_sequence(inst), time_limit=5, seed=0)
     assert best == 0
     assert evaluate_sequence(inst, seq).violations == 0
+
+
+def test_tabu_method_refuses_paint_and_previous_day(data, capsys):
+    from insource.cli import main
+
+    roadef = read_roadef(data / "roadef_tiny")
+    with pytest.raises(InsourceError, match="method 'tabu' needs plain car sequencing"):
+        sequence_cars(roadef, method="tabu", time_limit=1)
+    carry = CarSequencingInstance(
+        "carry", (RatioConstraint("a", 1, 2),), (2, 2), ((1,), (0,)), previous=(0,)
+    )
+    with pytest.raises(InsourceError, match="no paint, no day J-1 cars"):
+        sequence_cars(carry, method="tabu", time_limit=1)
+    args = ["plant", "sequence", str(data / "roadef_tiny"), "--method", "tabu"]
+    assert main([*args, "--time-limit", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "method 'tabu' needs plain car sequencing" in err
+    assert "Use auto or local" in err
+    assert "Traceback" not in err
+
+
+class _Spy:
+    """Wrap ``solve_sequence_cpsat`` (still solving) to record its time limit and hint."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, tuple[int, ...]]] = []
+
+    def __call__(self, inst, **kw):  # type: ignore[no-untyped-def]
+        self.calls.append((kw["time_limit"], tuple(kw["hint"])))
+        return solve_sequence_cpsat(inst, **kw)
+
+
+def test_auto_with_max_moves_hands_cpsat_the_same_sequence_under_any_clock(shared, monkeypatch):
+    import time
+
+    from insource.plant import _sequence
+
+    # 26/82: 60 000 moves leave 3 excess cars; the tabu stage (120 iterations) gets 2,
+    # but it would not within its first 64 iterations (where a clock check could stop it)
+    inst = {i.name: i for i in read_csplib(shared / "carseq_csplib" / "data.txt")}["26/82"]
+    real = time.perf_counter
+    hints = []
+    for jump in (0.0, 1_000.0):  # the real clock, then one that jumps at every reading
+        spy = _Spy()
+        monkeypatch.setattr(_sequence, "solve_sequence_cpsat", spy)
+        ticks = [0]
+
+        def clock(jump: float = jump, ticks: list[int] = ticks) -> float:
+            ticks[0] += 1
+            return real() + jump * ticks[0]
+
+        monkeypatch.setattr(time, "perf_counter", clock)
+        res = sequence_cars(inst, time_limit=1, seed=0, max_moves=60_000)
+        monkeypatch.setattr(time, "perf_counter", real)
+        assert res.sequence  # CP-SAT's repair or the local search's sequence
+        hints.append(spy.calls[0][1])
+    assert hints[0] == hints[1]
+    assert evaluate_sequence(inst, hints[0]).violations == 2
+
+
+def test_cpsat_keeps_its_share_after_a_slow_move_budget(data, monkeypatch):
+    import time
+
+    from insource.plant import _sequence
+
+    # 4 of 6 cars need an option allowed once in any 2: no local search reaches zero
+    (inst,) = read_csplib(data / "infeasible_csplib.txt")
+    real, offset = time.perf_counter, [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: real() + offset[0])
+    restart = _sequence.restart_search
+
+    def slow_restart(*args, **kw):  # type: ignore[no-untyped-def]
+        res = restart(*args, **kw)
+        offset[0] += 100.0  # the move budget took 25 x the time limit (a loaded machine)
+        return res
+
+    monkeypatch.setattr(_sequence, "restart_search", slow_restart)
+    spy = _Spy()
+    monkeypatch.setattr(_sequence, "solve_sequence_cpsat", spy)
+    res = sequence_cars(inst, time_limit=4, seed=0, max_moves=5_000)
+    # hard model: half of the 20 % share (0.4 s), not the 0.01 s floor
+    assert 0.3 < spy.calls[0][0] <= 0.4
+    assert res.status == "optimal"
+    assert res.evaluation.violations == 1

@@ -98,7 +98,6 @@ class StationSearch:
         pred_bits, succ_bits, _ = closures(n, arcs)
         self.fol = succ_bits
         self.after = list(after)
-        self.pred_all = pred_bits
         # Numpy copies for the node check of the heads (_head_blocked).
         self._nbytes = (n + 7) // 8
         self._t_np = np.asarray(times, dtype=np.int64)
@@ -110,7 +109,6 @@ class StationSearch:
             succ_np[j] = self._bits(succ_bits[j])
         tail = [int(x) for x in self._t_np + succ_np @ self._t_np]
         self.tail = tail
-        self.head = [int(x) for x in self._t_np + self._pred_np @ self._t_np]
         self.pred = [0] * n
         self.succ: list[list[int]] = [[] for _ in range(n)]
         for i, j in arcs:

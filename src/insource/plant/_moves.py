@@ -38,6 +38,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
+from insource.errors import InsourceError
 from insource.plant._problems import CarSequencingInstance
 
 __all__ = ["move_search"]
@@ -52,59 +53,72 @@ def _windows(k, x0, x1, q, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
+def _ranges(k, q, lo, hi, l1, h1, l2, h2):  # type: ignore[no-untyped-def]
+    """Window starts of rule ``k`` meeting ``[l1, h1]`` or ``[l2, h2]`` (``l2 < 0``: none).
+
+    Returns ``(r0, r1, s0, s1)``: one or two ranges of starts, the second empty
+    (``s1 < s0``) when the two overlap or touch.
+    """
+    a0, a1 = _windows(k, l1, h1, q, lo, hi)
+    if l2 < 0:
+        return a0, a1, 0, -1
+    b0, b1 = _windows(k, l2, h2, q, lo, hi)
+    if b0 <= a1 + 1:
+        return a0, max(a1, b1), 0, -1
+    return a0, a1, b0, b1
+
+
+@numba.njit(cache=True)
 def _old_ratio(cnt, p, q, lo, hi, wr, l1, h1, l2, h2):  # type: ignore[no-untyped-def]
     """Weighted excess of the windows meeting ``[l1, h1]`` or ``[l2, h2]`` (stored counts)."""
     total = 0
     for k in range(len(p)):
         if wr[k] == 0:
             continue
-        a0, a1 = _windows(k, l1, h1, q, lo, hi)
-        b0, b1 = a0, a1
-        if l2 >= 0:
-            b0, b1 = _windows(k, l2, h2, q, lo, hi)
-        ranges = ((a0, a1), (b0, b1))
-        if l2 < 0 or b0 <= a1 + 1:
-            ranges = ((a0, max(a1, b1)), (0, -1))
+        r0, r1, s0, s1 = _ranges(k, q, lo, hi, l1, h1, l2, h2)
         ex = 0
-        for r0, r1 in ranges:
-            for s in range(r0, r1 + 1):
-                if cnt[k, s] > p[k]:
-                    ex += cnt[k, s] - p[k]
+        for s in range(r0, r1 + 1):
+            if cnt[k, s] > p[k]:
+                ex += cnt[k, s] - p[k]
+        for s in range(s0, s1 + 1):
+            if cnt[k, s] > p[k]:
+                ex += cnt[k, s] - p[k]
         total += wr[k] * ex
     return total
 
 
 @numba.njit(cache=True)
+def _recount(seq, flags, cnt, p, q, k, r0, r1, commit):  # type: ignore[no-untyped-def]
+    """Excess of the windows ``r0..r1`` of rule ``k`` recounted on ``seq`` (sliding sum)."""
+    if r1 < r0:
+        return 0
+    N = len(seq)
+    c = 0
+    for i in range(r0, min(r0 + q[k], N)):
+        c += flags[seq[i], k]
+    ex = 0
+    for s in range(r0, r1 + 1):
+        if s > r0:
+            c -= flags[seq[s - 1], k]
+            if s + q[k] - 1 < N:
+                c += flags[seq[s + q[k] - 1], k]
+        if c > p[k]:
+            ex += c - p[k]
+        if commit:
+            cnt[k, s] = c
+    return ex
+
+
+@numba.njit(cache=True)
 def _new_ratio(seq, flags, cnt, p, q, lo, hi, wr, l1, h1, l2, h2, commit):  # type: ignore[no-untyped-def]
     """Weighted excess of the same windows recounted on ``seq``; ``commit`` stores the counts."""
-    N = len(seq)
     total = 0
     for k in range(len(p)):
         if wr[k] == 0:
             continue
-        a0, a1 = _windows(k, l1, h1, q, lo, hi)
-        b0, b1 = a0, a1
-        if l2 >= 0:
-            b0, b1 = _windows(k, l2, h2, q, lo, hi)
-        ranges = ((a0, a1), (b0, b1))
-        if l2 < 0 or b0 <= a1 + 1:
-            ranges = ((a0, max(a1, b1)), (0, -1))
-        ex = 0
-        for r0, r1 in ranges:
-            if r1 < r0:
-                continue
-            c = 0
-            for i in range(r0, min(r0 + q[k], N)):
-                c += flags[seq[i], k]
-            for s in range(r0, r1 + 1):
-                if s > r0:
-                    c -= flags[seq[s - 1], k]
-                    if s + q[k] - 1 < N:
-                        c += flags[seq[s + q[k] - 1], k]
-                if c > p[k]:
-                    ex += c - p[k]
-                if commit:
-                    cnt[k, s] = c
+        r0, r1, s0, s1 = _ranges(k, q, lo, hi, l1, h1, l2, h2)
+        ex = _recount(seq, flags, cnt, p, q, k, r0, r1, commit)
+        ex += _recount(seq, flags, cnt, p, q, k, s0, s1, commit)
         total += wr[k] * ex
     return total
 
@@ -117,6 +131,17 @@ def _colour_changes(seq, colour, P, x0, x1):  # type: ignore[no-untyped-def]
     for e in range(max(x0, P, 1), min(x1 + 1, N - 1) + 1):
         if colour[seq[e]] != colour[seq[e - 1]]:
             n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _move_colour_changes(seq, colour, P, l1, h1, l2, h2):  # type: ignore[no-untyped-def]
+    """Colour changes on the edges of ``[l1, h1]`` and (``l2 >= 0``) ``[l2, h2]``, each once."""
+    n = _colour_changes(seq, colour, P, l1, h1)
+    if l2 >= 0:
+        n += _colour_changes(seq, colour, P, l2, h2)
+        if l2 <= h1 + 1:  # adjacent swap: edge h1+1 = l2 counted twice
+            n -= _colour_changes(seq, colour, P, l2, l2 - 1)
     return n
 
 
@@ -217,11 +242,7 @@ def _search(  # type: ignore[no-untyped-def]
         old = _old_ratio(cnt, p, q, lo, hi, wr, l1, h1, l2, h2)
         old_c = 0
         if wp > 0 or limit > 0:
-            old_c = _colour_changes(seq, colour, P, l1, h1)
-            if l2 >= 0:
-                old_c += _colour_changes(seq, colour, P, l2, h2)
-                if l2 <= h1 + 1:  # adjacent swap: edge h1+1 = l2 counted twice
-                    old_c -= _colour_changes(seq, colour, P, l2, l2 - 1)
+            old_c = _move_colour_changes(seq, colour, P, l1, h1, l2, h2)
         _apply(seq, kind, a, b)
         if limit > 0:
             bad = _too_long(seq, colour, limit, l1, h1)
@@ -233,11 +254,7 @@ def _search(  # type: ignore[no-untyped-def]
         new = _new_ratio(seq, flags, cnt, p, q, lo, hi, wr, l1, h1, l2, h2, False)
         new_c = 0
         if wp > 0 or limit > 0:
-            new_c = _colour_changes(seq, colour, P, l1, h1)
-            if l2 >= 0:
-                new_c += _colour_changes(seq, colour, P, l2, h2)
-                if l2 <= h1 + 1:
-                    new_c -= _colour_changes(seq, colour, P, l2, l2 - 1)
+            new_c = _move_colour_changes(seq, colour, P, l1, h1, l2, h2)
         delta = new - old + wp * (new_c - old_c)
         if delta <= 0:
             _new_ratio(seq, flags, cnt, p, q, lo, hi, wr, l1, h1, l2, h2, True)
@@ -292,8 +309,19 @@ def move_search(
     (sequence, score)
         The best sequence found and its score.
 
+    Raises
+    ------
+    ValueError
+        If neither ``time_limit`` nor ``max_moves`` is given (the search could not end).
+    InsourceError
+        If ``initial`` is not one class id (``0 <= c < n_classes``) per car of the
+        instance's demand (the compiled kernel does not check bounds).
+
     """
+    if time_limit is None and max_moves is None:
+        raise ValueError("move_search needs time_limit or max_moves (or both)")
     start = time.perf_counter()
+    _check_initial(inst, initial)
     P = len(inst.previous)
     seq = np.asarray([*inst.previous, *initial], dtype=np.int64)
     N = len(seq)
@@ -323,6 +351,8 @@ def move_search(
         cols = colour[seq]
         edges = np.arange(max(P, 1), N)
         score += wp * int((cols[edges] != cols[edges - 1]).sum())
+    if N - P < 2:  # no move to make
+        return [int(c) for c in seq[P:]], score
     state = np.array([score, score], dtype=np.int64)
     best_seq = seq.copy()
     dmax = max_distance if max_distance is not None else max(10, 3 * int(q.max(initial=1)))
@@ -358,3 +388,21 @@ def move_search(
         if time_limit is not None and time.perf_counter() - start > time_limit:
             break
     return [int(c) for c in best_seq[P:]], int(state[1])
+
+
+def _check_initial(inst: CarSequencingInstance, initial: Sequence[int]) -> None:
+    """Check that ``initial`` holds each class ``c`` exactly ``demand[c]`` times."""
+    arr = np.asarray(initial, dtype=np.int64).reshape(-1)
+    if arr.size and (arr.min() < 0 or arr.max() >= inst.n_classes):
+        bad = int(arr[(arr < 0) | (arr >= inst.n_classes)][0])
+        raise InsourceError(
+            f"{inst.name}: start sequence holds class {bad}, outside 0..{inst.n_classes - 1}",
+            "give one class id per car of day J",
+        )
+    counts = np.bincount(arr, minlength=inst.n_classes)
+    if tuple(int(c) for c in counts) != tuple(inst.demand):
+        raise InsourceError(
+            f"{inst.name}: start sequence has {arr.size} cars with class counts "
+            f"{counts.tolist()}, but the demand is {list(inst.demand)}",
+            "give a permutation of the day's cars (each class as often as its demand)",
+        )
