@@ -51,6 +51,28 @@ def test_one_and_two_workers_give_identical_results() -> None:
     assert seen == list(range(1, 9))
 
 
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_bounded_window_of_chunks_is_on_the_cluster_at_a_time() -> None:
+    # one worker thread: at most max(4, 2 x 1) chunks submitted and not yet fetched
+    here = np.concatenate(map_chunks(work, 2000, 50, seed=3))
+    with dask_client(workers=1, processes=False) as client:
+        held: list[int] = []
+        got = np.concatenate(
+            map_chunks(
+                work,
+                2000,
+                50,
+                seed=3,
+                client=client,
+                progress=lambda d: held.append(len(client.futures)),
+            )
+        )
+    assert len(held) == 40
+    assert max(held) <= 4
+    assert np.array_equal(here, got)
+
+
 def test_unreachable_scheduler_is_a_user_error() -> None:
     with (
         pytest.raises(InsourceError, match="cannot reach the Dask scheduler"),

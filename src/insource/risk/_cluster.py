@@ -144,14 +144,22 @@ def map_chunks(
 
     from distributed import KilledWorker, wait
 
-    futures = [
-        client.submit(fn, start, stop, s, retries=retries, pure=False)
-        for (start, stop), s in zip(ranges, seeds, strict=True)
-    ]
-    index = {f.key: i for i, f in enumerate(futures)}
-    results: list[Any] = [None] * len(futures) if collect is None else []
-    pending = set(futures)
-    del futures  # a finished future is dropped (and its result released) once fetched
+    # at most `window` chunks are on the cluster at a time: each task carries its
+    # own pickled copy of `fn` (with the policies' arrays), and a graph of every
+    # chunk at once held hundreds of MB in this process at 10 million samples
+    threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+    window = max(4, 2 * threads)
+    todo = list(range(len(ranges)))[::-1]  # popped in chunk order
+    index: dict[str, int] = {}
+
+    def submit() -> Any:
+        i = todo.pop()
+        f = client.submit(fn, *ranges[i], seeds[i], retries=retries, pure=False)
+        index[f.key] = i
+        return f
+
+    results: list[Any] = [None] * len(ranges) if collect is None else []
+    pending = {submit() for _ in range(min(window, len(todo)))}
     done_count = 0
     alone_since: float | None = None
     try:
@@ -161,7 +169,7 @@ def map_chunks(
             except TimeoutError:
                 finished = set()
             for future in finished:
-                i = index[future.key]
+                i = index.pop(future.key)
                 if collect is None:
                     results[i] = future.result()
                 else:
@@ -171,6 +179,9 @@ def map_chunks(
                     progress(done_count)
             got_some = bool(finished)
             finished = set()  # drop the fetched futures (their results are released)
+            pending = set(pending)
+            while todo and len(pending) < window:
+                pending.add(submit())
             if not pending:
                 break
             if client.status in ("closing", "closed"):
