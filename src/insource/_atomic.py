@@ -7,8 +7,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["atomic_path"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["atomic_path", "write_tables"]
 
 
 def _file_mode() -> int:
@@ -37,3 +41,23 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write each table as ``NAME.csv`` and ``NAME.parquet`` in ``out``, each whole or not at all.
+
+    Period and categorical columns are written as their text, so that both
+    files read back the same way.
+    """
+    import pandas as pd
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        f = frame.copy()
+        for col in f.columns:
+            if isinstance(f[col].dtype, pd.PeriodDtype | pd.CategoricalDtype):
+                f[col] = f[col].astype(str)
+        with atomic_path(out / f"{name}.csv") as tmp:
+            f.to_csv(tmp, index=False)
+        with atomic_path(out / f"{name}.parquet") as tmp:
+            f.to_parquet(tmp, index=False)

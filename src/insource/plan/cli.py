@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from insource._atomic import atomic_path
+from insource._atomic import write_tables
 from insource.case import load_case
 from insource.cli import app, console, emit_json, err_console
 from insource.plan._data import PlanSettings
@@ -95,19 +95,6 @@ def _tables(r: PlanResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def _write(out: Path, tables: dict[str, pd.DataFrame]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name, frame in tables.items():
-        f = frame.copy()
-        for col in f.columns:
-            if isinstance(f[col].dtype, pd.PeriodDtype):
-                f[col] = f[col].astype(str)
-        with atomic_path(out / f"{name}.csv") as tmp:
-            f.to_csv(tmp, index=False)
-        with atomic_path(out / f"{name}.parquet") as tmp:
-            f.to_parquet(tmp, index=False)
-
-
 def _status_text(r: PlanResult) -> str:
     if r.status == "optimal":
         return "optimal" + (f" (within gap {r.gap:.2%})" if r.gap > 1e-9 else "")
@@ -177,7 +164,7 @@ def plan_command(
         r = plan(case, option, settings, time_limit, gap)
     tables = _tables(r)
     if out is not None:
-        _write(out, tables)
+        write_tables(out, tables)
     cur = case.finance["currency"]
     if as_json:
         emit_json(
@@ -255,7 +242,7 @@ def compare_command(
         [r.volume_by_site().assign(option=k) for k, r in cmp.results.items()], ignore_index=True
     )
     if out is not None:
-        _write(out, {"options": cmp.summary, "volume_by_site": volumes})
+        write_tables(out, {"options": cmp.summary, "volume_by_site": volumes})
     cur = case.finance["currency"]
     if as_json:
         emit_json(

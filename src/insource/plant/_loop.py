@@ -273,31 +273,19 @@ def line_load(
 
     cal = case.calendar
     inh = volumes[(volumes["kind"] == "inhouse") & (volumes["source"] == line)]
-    parts = []
-    if not inh.empty:
-        fy_in = cal.fiscal_year(pd.PeriodIndex(inh["period"].astype(str), freq="M"))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "fy": fy_in,
-                    "model": inh["product"].to_numpy(),
-                    "volume": inh["volume"].to_numpy(float),
-                }
-            )
-        )
     oth = other_load(case)
     oth = oth[oth["line"] == line]
-    if not oth.empty:
-        fy_oth = cal.fiscal_year(pd.PeriodIndex(oth["period"].astype(str), freq="M"))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "fy": fy_oth,
-                    "model": oth["model"].to_numpy(),
-                    "volume": oth["volume"].to_numpy(float),
-                }
-            )
+    parts = [
+        pd.DataFrame(
+            {
+                "fy": cal.fiscal_year(pd.PeriodIndex(rows["period"].astype(str), freq="M")),
+                "model": rows[model].to_numpy(),
+                "volume": rows["volume"].to_numpy(float),
+            }
         )
+        for rows, model in ((inh, "product"), (oth, "model"))
+        if not rows.empty
+    ]
     if not parts:
         raise InsourceError(
             f"option {option!r} plans no volume on line {line}",

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from insource._atomic import atomic_path
+from insource._atomic import write_tables
 from insource.case import load_case
 from insource.cli import app, console, emit_json, err_console
 from insource.errors import InsourceError
@@ -33,19 +33,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for r in clean.to_dict("records")
     ]
-
-
-def write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Write each table as CSV and Parquet; each file appears whole or not at all."""
-    for name, frame in tables.items():
-        f = frame.copy()
-        for col in f.columns:
-            if isinstance(f[col].dtype, pd.CategoricalDtype):
-                f[col] = f[col].astype(str)
-        with atomic_path(out / f"{name}.csv") as tmp:
-            f.to_csv(tmp, index=False)
-        with atomic_path(out / f"{name}.parquet") as tmp:
-            f.to_parquet(tmp, index=False)
 
 
 def _money(x: Any) -> str:
