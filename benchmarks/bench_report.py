@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from insource.risk._analyse import summary_table
+
 
 class _Risk:
     def __init__(self, options: list[str], baseline: str, npv0: dict[str, float], n: int) -> None:
@@ -27,20 +29,7 @@ class _Risk:
         ]
         self.npv = pd.concat(frames, ignore_index=True)
         wide = self.npv.pivot(index="sample", columns="option", values="npv")[options]
-        best = wide.max(axis=1)
-        self.summary = pd.DataFrame(
-            {
-                "option": options,
-                "mean": wide.mean().to_numpy(),
-                "p5": wide.quantile(0.05).to_numpy(),
-                "p50": wide.median().to_numpy(),
-                "p95": wide.quantile(0.95).to_numpy(),
-                "prob_beats_baseline": [(wide[o] > wide[baseline]).mean() for o in options],
-                "expected_regret": [(best - wide[o]).mean() for o in options],
-                "var_5": wide.quantile(0.05).to_numpy(),
-                "cvar_5": wide.quantile(0.01).to_numpy(),
-            }
-        )
+        self.summary = summary_table(wide.to_numpy(), options, baseline, "JPY")
         ids = [f"input-{i}" for i in range(13)]
         lo = rng.uniform(0, 1e10, 13)
         self.tornado = pd.DataFrame(

@@ -12,6 +12,7 @@ import pytest
 
 from insource.case import Case, load_case
 from insource.plan import Comparison, compare
+from insource.risk._analyse import summary_table
 
 TINY = Path(__file__).parents[1] / "data" / "tiny"
 
@@ -42,20 +43,7 @@ def hand_risk(options: list[str], baseline: str, seed: int = 0, n: int = 400) ->
         ignore_index=True,
     )
     wide = npv.pivot(index="sample", columns="option", values="npv")[options]
-    best = wide.max(axis=1)
-    summary = pd.DataFrame(
-        {
-            "option": options,
-            "mean": wide.mean().to_numpy(),
-            "p5": wide.quantile(0.05).to_numpy(),
-            "p50": wide.median().to_numpy(),
-            "p95": wide.quantile(0.95).to_numpy(),
-            "prob_beats_baseline": [(wide[o] > wide[baseline]).mean() for o in options],
-            "expected_regret": [(best - wide[o]).mean() for o in options],
-            "var_5": wide.quantile(0.05).to_numpy(),
-            "cvar_5": [wide[o][wide[o] <= wide[o].quantile(0.05)].mean() for o in options],
-        }
-    )
+    summary = summary_table(wide.to_numpy(), options, baseline, "EUR")
     tornado = pd.DataFrame(
         {
             "input": ["price", "capex", "rate", "batt"],

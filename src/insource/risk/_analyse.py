@@ -214,8 +214,15 @@ def _snap_ties(values: np.ndarray, base: int) -> np.ndarray:
     return values
 
 
-def _summary(npv: np.ndarray, model: RiskModel, currency: str) -> pd.DataFrame:
-    m = npv_metrics(npv, model.options, model.baseline)
+def summary_table(
+    npv: np.ndarray, options: list[str], baseline: str, currency: str
+) -> pd.DataFrame:
+    """:attr:`RiskResult.summary` from NPV samples of shape (samples, options).
+
+    :func:`~insource.risk._metrics.npv_metrics` with the table's column names
+    and units.
+    """
+    m = npv_metrics(npv, options, baseline)
     out = m.rename(
         columns={
             "p_beat": "prob_beats_baseline",
@@ -231,7 +238,7 @@ def _summary(npv: np.ndarray, model: RiskModel, currency: str) -> pd.DataFrame:
         name="NPV risk by option",
         unit=currency,
         units={"prob_beats_baseline": "fraction", "prob_ties_baseline": "fraction"},
-        baseline=model.baseline,
+        baseline=baseline,
         note="var_5/cvar_5: shortfall of the NPV against the baseline at the 5% level",
     )
     return out
@@ -503,7 +510,7 @@ def analyse(
         copy=False,
     )
     npv.attrs.update(name="NPV samples", unit=currency)
-    summary = _summary(values, model, currency)
+    summary = summary_table(values, model.options, model.baseline, currency)
     best = _best_alternative(summary, model.baseline)
     if best is None:
         empty = pd.DataFrame()
