@@ -171,6 +171,7 @@ def _fix_and_optimise(
     deadline: float,
     gap: float,
     hard_deadline: float = float("inf"),
+    column: np.ndarray | None = None,
 ) -> _Incumbent | None:
     """Best of ``candidates`` (completed by HiGHS), then improved group by group.
 
@@ -186,7 +187,8 @@ def _fix_and_optimise(
     objective. Groups are visited in order; sweeps repeat until one improves
     the objective by less than ``gap / 10`` relative, or the deadline.
     """
-    column = _index(np.asarray(m.variables.label_index.vlabels))
+    if column is None:
+        column = _index(np.asarray(m.variables.label_index.vlabels))
     lp = h.getLp()
     lower = np.asarray(lp.col_lower_, dtype=float)
     upper = np.asarray(lp.col_upper_, dtype=float)
@@ -261,6 +263,7 @@ def _heuristic_start(
     time_limit: float | None,
     gap: float | None,
     share: float,
+    column: np.ndarray | None = None,
 ) -> float:
     """Relaxation, candidate starts, fix-and-optimise; hand the best plan to ``h``.
 
@@ -279,7 +282,7 @@ def _heuristic_start(
     if rounded_start is not None and np.isfinite(bound):  # only a finished relaxation
         candidates.append(rounded_start(value))
     best = _fix_and_optimise(
-        m, h, candidates, neighbourhoods, deadline, 1e-4 if gap is None else gap, end
+        m, h, candidates, neighbourhoods, deadline, 1e-4 if gap is None else gap, end, column
     )
     h.clearSolver()
     h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
@@ -320,7 +323,7 @@ def _prime(
     """
     if neighbourhoods is not None:
         return _heuristic_start(
-            m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, share
+            m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, share, column
         )
     if rounded_start is not None:
         start = rounded_start(_relaxation(m, h))
