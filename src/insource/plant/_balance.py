@@ -44,6 +44,7 @@ from insource.plant._bbr import StationSearch
 from insource.plant._bounds import closures as _closures
 from insource.plant._bounds import line_bounds, station_bounds
 from insource.plant._problems import TaskGraph
+from insource.plant._tasktimes import station_loads
 
 __all__ = [
     "BalanceResult",
@@ -286,20 +287,11 @@ def _solver(time_limit: float, seed: int, workers: int) -> cp_model.CpSolver:
 def _model_loads(
     graph: TaskGraph, assignment: Sequence[int], m: int
 ) -> dict[str, tuple[float, ...]]:
-    out = {}
-    for name, times in graph.model_times.items():
-        loads = [0.0] * m
-        for j, s in enumerate(assignment):
-            loads[s - 1] += times[j]
-        out[name] = tuple(loads)
-    return out
+    return {name: station_loads(t, assignment, m) for name, t in graph.model_times.items()}
 
 
 def _loads(graph: TaskGraph, assignment: Sequence[int], m: int) -> tuple[float, ...]:
-    loads = [0.0] * m
-    for j, s in enumerate(assignment):
-        loads[s - 1] += graph.times[j]
-    return tuple(_tidy(x) for x in loads)
+    return tuple(_tidy(x) for x in station_loads(graph.times, assignment, m))
 
 
 def _tidy(x: float) -> float:
