@@ -87,6 +87,16 @@ def bench_case() -> None:
         f"case fit (2 x 200 bootstrap) + 10,000 paths to FY2035: {t:.3f} s "
         f"(fit alone {fit:.3f} s; target < 2 s; load {_load()})"
     )
+    cf = forecast_case(tables, fy_start=fy, n_paths=1, entries=entries)
+    bm = cf.market_model
+    m_only = _best(lambda: bm.profile_interval(param="m"))
+    pq = _best(lambda: (bm.profile_interval(param="p"), bm.profile_interval(param="q")))
+    table = _best(cf.parameters)
+    print(
+        f"profile intervals on the case segment: m {m_only:.3f} s (baseline), p and q "
+        f"{pq:.3f} s ({pq / m_only:.2f}x m); parameters() table {table:.3f} s "
+        f"(load {_load()})"
+    )
 
 
 def bench_backtest(

@@ -68,6 +68,10 @@ def test_noisy_fits_cover_the_truth(intervals: str, n_seeds: int, n_boot: int) -
 # RPubs (2012, https://rpubs.com/chengjun/bass_model), refitted with R's nls on
 # the density form y_t = m f(t). Published estimates (3 significant figures):
 # M = 6.80e4 (s.e. 3.13e3), P = 6.59e-3 (1.43e-3), Q = 6.38e-1 (4.14e-2).
+# The data and the nls call are the example of Cowpertwait and Metcalfe (2009),
+# Introductory Time Series with R, Springer, sec. 3.3.4, pp. 52-53 (US VCR
+# sales 1980-1989); the book's script file ("Chapter 3, p52-53, Bass curve
+# fitted using nls") holds the same numbers and call.
 WANG_SALES = np.array([840, 1470, 2110, 4000, 7590, 10950, 10530, 9470, 7790, 5890.0])
 
 
@@ -140,6 +144,85 @@ def test_profile_interval_stays_open_when_the_data_cannot_close_it() -> None:
     lo, hi = model.profile_interval(0.9)
     assert hi == np.inf
     assert lo == -np.inf  # 2 degrees of freedom: even half the units sold is not excluded
+    p_lo, p_hi = model.profile_interval(0.9, "p")
+    assert p_lo == -np.inf  # no p > 0 is excluded from below either
+    assert model.p_ < p_hi < np.inf
+
+
+def test_profile_intervals_of_p_and_q_agree_with_the_asymptotic_ones_on_a_long_series() -> None:
+    # 40 periods with 1% noise: the sum of squares is close to quadratic in
+    # (log p, log q), so the profile interval must be the t-based Wald interval
+    # exp(log p +- t_{n-3} se(log p)) (Bates and Watts 1988, ch. 6): both
+    # half-widths on the log scale within 2% (observed: within 1.3%; a
+    # threshold of F/n instead of F/(n-3) would be 4% short).
+    from scipy.stats import t as t_dist
+
+    y = _interval_series(100_000, 0.01, 0.35, 40)
+    rng = np.random.default_rng(3)
+    model = BassModel(intervals="asymptotic", n_boot=0).fit(
+        np.maximum(y + rng.normal(0, 0.01 * y.max(), y.size), 0)
+    )
+    t = t_dist.ppf(0.95, 40 - 3)
+    for i, name in ((1, "p"), (2, "q")):
+        est = model.params_[name]
+        half = t * model.se_[i] / est  # delta method: se(log p) = se(p) / p
+        lo, hi = model.profile_interval(0.9, name)
+        np.testing.assert_allclose(np.log([lo, hi]) - np.log(est), [-half, half], rtol=0.02)
+
+
+def test_profile_interval_ends_are_where_the_profiled_sse_reaches_the_limit() -> None:
+    # Independent check on Wang's series: at each end of the 95% interval of p
+    # (q), a dense grid over the other rate with m in closed form gives a
+    # minimum sum of squares equal to SSE_min (1 + F_{1,7} / 7); just inside
+    # the interval it is below the limit.
+    from scipy.stats import f as f_dist
+
+    model = BassModel(form="density", intervals="asymptotic", n_boot=0).fit(WANG_SALES)
+    t = np.arange(1.0, 11.0)
+    limit = model.sse_ * (1 + f_dist.ppf(0.95, 1, 7) / 7)
+    dense = np.exp(np.linspace(np.log(1e-5), np.log(3.0), 50_001))
+
+    def min_sse(p: np.ndarray, q: np.ndarray) -> float:
+        g = bass_pdf(t[None, :], p[:, None], q[:, None])
+        m = (g @ WANG_SALES) / np.einsum("ij,ij->i", g, g)
+        return float(np.min(np.sum((WANG_SALES - m[:, None] * g) ** 2, axis=1)))
+
+    for name in ("p", "q"):
+        lo, hi = model.profile_interval(0.95, name)
+        assert lo < model.params_[name] < hi
+        for end, inside in ((lo, lo * 1.01), (hi, hi / 1.01)):
+            fixed = np.full(dense.size, end)
+            args = (fixed, dense) if name == "p" else (dense, fixed)
+            assert min_sse(*args) == pytest.approx(limit, rel=1e-5)
+            fixed = np.full(dense.size, inside)
+            args = (fixed, dense) if name == "p" else (dense, fixed)
+            assert min_sse(*args) < limit
+
+
+def test_profile_intervals_of_p_and_q_cover_the_truth() -> None:
+    # 40 seeded replicates of a 15-period series with 5% noise: the 90%
+    # intervals should cover the true p and q about 90% of the time (observed
+    # 38 and 37 of 40). Too narrow (a wrong threshold) or trivially wide
+    # (always open) intervals fail.
+    y = _interval_series(100_000, 0.01, 0.35, 15)
+    hits = np.zeros(2)
+    for seed in range(40):
+        rng = np.random.default_rng(100 + seed)
+        model = BassModel(intervals="asymptotic", n_boot=0).fit(
+            np.maximum(y + rng.normal(0, 0.05 * y.max(), y.size), 0)
+        )
+        for i, (name, truth) in enumerate((("p", 0.01), ("q", 0.35))):
+            lo, hi = model.profile_interval(0.9, name)
+            assert np.isfinite([lo, hi]).all()
+            hits[i] += lo <= truth <= hi
+    assert np.all(hits / 40 >= 0.8)
+    assert np.all(hits / 40 <= 0.975)
+
+
+def test_profile_interval_of_an_unknown_parameter_is_an_error() -> None:
+    model = BassModel(n_boot=0).fit(WANG_SALES)
+    with pytest.raises(InsourceError, match="unknown parameter"):
+        model.profile_interval(0.9, "r")
 
 
 def test_simulate_with_noise_adds_the_residual_scale() -> None:

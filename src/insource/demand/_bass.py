@@ -24,6 +24,8 @@ new product diffusion models. Marketing Science 5(2), 169-178.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from insource.demand import _nls
@@ -292,14 +294,38 @@ class BassModel:
         hi = np.quantile(self.draws_, 1 - a, axis=0)
         self.intervals_ = {k: (float(lo[i]), float(hi[i])) for i, k in enumerate(("m", "p", "q"))}
 
-    def profile_interval(self, level: float | None = None) -> tuple[float, float]:
-        """Profile-likelihood interval of the market potential ``m``.
+    def profile_interval(self, level: float | None = None, param: str = "m") -> tuple[float, float]:
+        r"""Profile-likelihood interval of ``m``, ``p`` or ``q``.
 
-        For each trial ``m`` the other parameters are refitted; ``m`` is inside
-        the interval while ``SSE(m) <= SSE_min (1 + F_{1,n-3}(level) / (n-3))``
-        (Bates and Watts 1988, section 6.1). An end that does not cross within
-        ``[sum(y) / 2, max_potential * sum(y)]`` is reported as ``-inf`` or
-        ``inf``: the data do not close the interval on that side.
+        For each trial value of ``param`` the other parameters are refitted
+        (for ``m``: ``p, q``; for ``p``: ``q`` and ``m``; for ``q``: ``p`` and
+        ``m``); the value is inside the interval while
+
+        .. math::
+
+            SSE(\text{value}) \le SSE_{min} \left(1 + \frac{F_{1,n-3}(\text{level})}{n-3}\right)
+
+        (Bates and Watts 1988, section 6.1). Near a well-determined optimum
+        this is the ``t_{n-3}`` Wald interval on the scale where the model is
+        close to linear (``log p``, ``log q``); it does not assume that, so it
+        is asymmetric where the sum of squares is. An end that does not cross
+        within the search range is ``-inf`` or ``inf``: the data do not close
+        the interval on that side. The range is ``[sum(y) / 2, max_potential
+        * sum(y)]`` for ``m`` and the optimiser's bounds ``[1e-7, 20]`` (per
+        unit of model time) for ``p`` and ``q``; while ``p`` or ``q`` is
+        profiled, ``m`` is free (not held under ``max_potential``).
+
+        Parameters
+        ----------
+        level
+            Coverage (default: the model's ``level``).
+        param
+            ``"m"``, ``"p"`` or ``"q"``.
+
+        Raises
+        ------
+        InsourceError
+            For another ``param``.
 
         References
         ----------
@@ -310,28 +336,78 @@ class BassModel:
         from scipy.optimize import brentq
         from scipy.stats import f as f_dist
 
+        if param not in ("m", "p", "q"):
+            raise InsourceError(f"unknown parameter {param!r}", "use 'm', 'p' or 'q'")
         level = self.level if level is None else level
         obs = self.obs_
         n = len(obs)
         if n <= self.n_params:
             return (float("nan"), float("nan"))
+        limit = self.sse_ * (1 + f_dist.ppf(level, 1, n - 3) / (n - 3))
+        excess = self._profile_excess(param, limit)
+        if param == "m":
+            seen = float(np.sum(obs.y))
+            lo_end, hi_end = max(seen * 0.5, 1e-9), self.max_potential * seen
+            tol = 1e-5 * self.m_
+            lo = brentq(excess, lo_end, self.m_, xtol=tol) if excess(lo_end) > 0 else -np.inf
+            hi = brentq(excess, self.m_, hi_end, xtol=tol) if excess(hi_end) > 0 else np.inf
+            return (float(lo), float(hi))
+        i = 0 if param == "p" else 1
+        centre = float(self.theta_[i])
+        se_log = self.se_[1 + i] / self.params_[param]
+        step = float(se_log) if np.isfinite(se_log) and se_log > 0 else 0.5
+        lo = _outward_root(excess, centre, _LOG_LO, step)
+        hi = _outward_root(excess, centre, _LOG_HI, step)
+        return (float(np.exp(lo)) if np.isfinite(lo) else -np.inf, float(np.exp(hi)))
+
+    def _profile_excess(self, param: str, limit: float) -> Callable[[float], float]:
+        """``value -> SSE(value) - limit`` with the other parameters refitted.
+
+        ``value`` is ``m`` itself, or ``log p`` / ``log q``. For ``p`` and
+        ``q``, ``m`` is closed-form and the free log-rate is searched on a
+        65-point grid over its bounds, then refined by bounded Brent between
+        the best point's neighbours, so a second valley of the sum of squares
+        is not missed.
+        """
+        from scipy.optimize import minimize_scalar
+
+        obs = self.obs_
         w = 1.0 / np.sqrt(obs.length)
         basis = self._basis_fn(obs.t0, obs.t1)
-        bounds = (np.full(2, _LOG_LO), np.full(2, _LOG_HI))
-        limit = self.sse_ * (1 + f_dist.ppf(level, 1, n - 3) / (n - 3))
+        if param == "m":
+            bounds = (np.full(2, _LOG_LO), np.full(2, _LOG_HI))
 
-        def excess(m: float) -> float:
-            theta, _ = _nls._solve(
-                lambda th: m * basis(th), obs.y, w, self.theta_, bounds, scaled=False
+            def excess_m(m: float) -> float:
+                theta, _ = _nls._solve(
+                    lambda th: m * basis(th), obs.y, w, self.theta_, bounds, scaled=False
+                )
+                return float(np.sum(((obs.y - m * basis(theta)) * w) ** 2)) - limit
+
+            return excess_m
+        fixed = 0 if param == "p" else 1
+        grid = np.linspace(_LOG_LO, _LOG_HI, 65)
+        step = grid[1] - grid[0]
+
+        def sse(value: float, free: np.ndarray) -> np.ndarray:
+            theta = np.empty((free.size, 2))
+            theta[:, fixed] = value
+            theta[:, 1 - fixed] = free
+            g = basis(theta)
+            s = _nls._profile(g, obs.y, w)
+            out = np.sum(((obs.y - s[:, None] * g) * w) ** 2, axis=1)
+            return np.where(np.isfinite(out), out, np.inf)
+
+        def excess_log(value: float) -> float:
+            best = float(grid[int(np.argmin(sse(value, grid)))])
+            res = minimize_scalar(
+                lambda x: float(sse(value, np.array([x]))[0]),
+                bounds=(max(best - step, _LOG_LO), min(best + step, _LOG_HI)),
+                method="bounded",
+                options={"xatol": 1e-8},
             )
-            return float(np.sum(((obs.y - m * basis(theta)) * w) ** 2)) - limit
+            return float(min(res.fun, sse(value, np.array([best]))[0])) - limit
 
-        seen = float(np.sum(obs.y))
-        lo_end, hi_end = max(seen * 0.5, 1e-9), self.max_potential * seen
-        tol = 1e-5 * self.m_
-        lo = brentq(excess, lo_end, self.m_, xtol=tol) if excess(lo_end) > 0 else -float("inf")
-        hi = brentq(excess, self.m_, hi_end, xtol=tol) if excess(hi_end) > 0 else float("inf")
-        return (float(lo), float(hi))
+        return excess_log
 
     # -- use ------------------------------------------------------------
     @property
@@ -404,3 +480,26 @@ def _as_observations(
     t0 = t1 - 1.0 if t0 is None else np.asarray(t0, dtype=float)
     labels = tuple(str(v) for v in t1)
     return Observations(t0, t1, yy, labels, None, "step")
+
+
+def _outward_root(f: Callable[[float], float], centre: float, end: float, step: float) -> float:
+    """First point from ``centre`` towards ``end`` where ``f`` turns positive.
+
+    Steps out by ``step``, 4 ``step``, 16 ``step``, ... (clipped at ``end``)
+    until ``f > 0``, then refines by Brent's method inside the last step. The
+    connected piece of the interval around the estimate is found even if the
+    sum of squares dips again further out. Returns ``+-inf`` if ``f`` stays
+    non-positive up to ``end``.
+    """
+    from scipy.optimize import brentq
+
+    direction = 1.0 if end > centre else -1.0
+    a, d = centre, step
+    while True:
+        last = d >= abs(end - centre)
+        b = end if last else centre + direction * d
+        if f(b) > 0:
+            return float(brentq(f, min(a, b), max(a, b), xtol=1e-7))
+        if last:
+            return direction * np.inf
+        a, d = b, 4 * d

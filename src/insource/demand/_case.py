@@ -67,16 +67,17 @@ class CaseForecast:
             lo, hi = self.market_model.intervals_[k]
             rows.append({"model": "segment", "parameter": k, "estimate": v, "lo": lo, "hi": hi})
         if isinstance(self.market_model, BassModel):
-            lo, hi = self.market_model.profile_interval()
-            rows.append(
-                {
-                    "model": "segment",
-                    "parameter": "m (profile)",
-                    "estimate": self.market_model.m_,
-                    "lo": lo,
-                    "hi": hi,
-                }
-            )
+            for k, v in self.market_model.params_.items():
+                lo, hi = self.market_model.profile_interval(param=k)
+                rows.append(
+                    {
+                        "model": "segment",
+                        "parameter": f"{k} (profile)",
+                        "estimate": v,
+                        "lo": lo,
+                        "hi": hi,
+                    }
+                )
         for k, v in self.share_model.params_.items():
             lo, hi = self.share_model.intervals_[k]
             rows.append({"model": "share", "parameter": k, "estimate": v, "lo": lo, "hi": hi})

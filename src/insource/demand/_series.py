@@ -178,13 +178,14 @@ def forecast_series(
         paths = bm.simulate(n_paths, seed, t0, t0 + 1, noise=True)
         mean = bm.predict(t0, t0 + 1)
         params = _param_table(["m", "p", "q"], [bm.m_, bm.p_, bm.q_], bm.intervals_)
-        plo, phi = bm.profile_interval()
-        params.loc[len(params)] = {
-            "parameter": "m (profile)",
-            "estimate": bm.m_,
-            "lo": plo,
-            "hi": phi,
-        }
+        for k, v in bm.params_.items():
+            plo, phi = bm.profile_interval(param=k)
+            params.loc[len(params)] = {
+                "parameter": f"{k} (profile)",
+                "estimate": v,
+                "lo": plo,
+                "hi": phi,
+            }
     out = pd.DataFrame(
         {
             "period": labels,

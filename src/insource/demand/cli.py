@@ -475,7 +475,7 @@ def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Pat
             [
                 Table(
                     params,
-                    "p, q per month; 90% bootstrap intervals; m (profile): profile "
+                    "p, q per month; 90% bootstrap intervals; (profile): profile "
                     "likelihood, blank = open",
                 ),
                 Table(cf.share_obs, "Share of the segment over the spans reported for both"),
