@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from insource.finance import depreciation_schedule, discount_factor
-from insource.risk._kernel import discounted_ebitda, pack
+from insource.risk._kernel import discounted_ebitda, pack, row_dot
 from insource.risk._policy import Policy
 
 __all__ = ["BLOCK", "ENGINES", "default_threads", "discount", "evaluate", "evaluate_policy"]
@@ -107,12 +107,9 @@ def _capex_factor(
     r = rate.reshape(-1)
     paid = discount_factor(r, spend)
     yrs = years.reshape(-1)
-    if np.all(yrs == yrs[0]):
-        shield = df @ depreciation_schedule(T, np.array([start]), float(yrs[0]))[0]
-    else:
-        n = max(len(yrs), df.shape[0])
-        sched = depreciation_schedule(T, np.full(n, start), np.broadcast_to(yrs, (n,)))
-        shield = np.einsum("it,it->i", sched, np.broadcast_to(df, sched.shape))
+    sched = depreciation_schedule(T, np.full(len(yrs), start), yrs)
+    # each sample's sum in month order: the same whichever samples share its block
+    shield = row_dot(np.ascontiguousarray(sched), np.ascontiguousarray(df, dtype=float))
     return -paid + tax.reshape(-1) * shield
 
 

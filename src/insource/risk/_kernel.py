@@ -39,7 +39,7 @@ import numpy as np
 
 from insource.risk._policy import Affine, Policy
 
-__all__ = ["Packed", "discounted_ebitda", "pack"]
+__all__ = ["LANES", "Packed", "discounted_ebitda", "pack", "row_dot"]
 
 #: Columns of :attr:`Packed.market_affines`.
 _SCALE, _PRICE, _PENALTY, _MATERIAL, _BATTERY = range(5)
@@ -466,3 +466,22 @@ def discounted_ebitda(  # type: ignore[no-untyped-def]
                         acc[w] -= top_margin[c] * pay[c, f, w] * max(gap[c, f, w], 0.0) * d
         for w in range(min(W, n - g)):
             out[g + w] = acc[w]
+
+
+@numba.njit(cache=True, nogil=True)
+def row_dot(a, b):  # type: ignore[no-untyped-def]
+    """``sum_t a[i, t] * b[i, t]`` per row, summed in month order (rows of 1 broadcast).
+
+    Unlike ``einsum`` or a BLAS product, whose order of summation may depend
+    on the number of rows, each row's sum is the same whatever the others.
+    """
+    n = max(a.shape[0], b.shape[0])
+    out = np.empty(n)
+    for i in range(n):
+        ia = 0 if a.shape[0] == 1 else i
+        ib = 0 if b.shape[0] == 1 else i
+        acc = 0.0
+        for t in range(a.shape[1]):
+            acc += a[ia, t] * b[ib, t]
+        out[i] = acc
+    return out
