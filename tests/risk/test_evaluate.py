@@ -104,7 +104,7 @@ def test_blocks_do_not_change_the_answer(builtin_plans: tuple[Case, Comparison])
     again = evaluate(model.policies, x, model.x0, model.scenario_column, block=37)
     assert np.array_equal(a, again)  # no state is left behind between calls
     # each sample's NPV is its own, bit for bit, whatever else is evaluated with it
-    # (the kernel's groups of 8 samples are padded, never mixed)
+    # (the kernel's groups of samples are padded, never mixed)
     for rows in ([0], [499, 3, 250], list(range(13, 30))):
         alone = evaluate(model.policies, x[rows], model.x0, model.scenario_column)
         assert np.array_equal(alone, a[rows])

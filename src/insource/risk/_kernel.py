@@ -46,7 +46,7 @@ _SCALE, _PRICE, _PENALTY, _MATERIAL, _BATTERY = range(5)
 
 #: Samples the kernel carries through the months side by side (one SIMD-friendly
 #: lane each; a compile-time constant).
-LANES = 8
+LANES = 16
 
 
 class _Affines:
