@@ -1,4 +1,4 @@
-r"""Vectorised evaluation of fixed policies over (sample x month x market) arrays.
+r"""Evaluation of fixed policies on sampled inputs: the fused kernel and its NumPy reference.
 
 A policy is one option's optimised plan (:class:`~insource.risk._policy.Policy`):
 its tooling starts, contract exits and shifts stay as planned, and the
@@ -31,6 +31,13 @@ of :mod:`insource.finance`:
 with the discount rate :math:`r`, tax :math:`\tau`, capex :math:`K_k` and
 depreciation life all per sample. Take-or-pay shortfalls are charged per
 fiscal year as in the planner.
+
+:func:`evaluate` computes the discounted EBITDA with the compiled kernel of
+:mod:`insource.risk._kernel` (``engine="fused"``, the default: no
+(sample x month) arrays); :func:`evaluate_policy` is the same rule over whole
+(sample x month) NumPy arrays, kept as the reference the kernel is tested
+against (``engine="numpy"``) and for its ``record`` of volumes. Both share the
+discount factors (:func:`discount`) and the tax and capex terms.
 """
 
 from __future__ import annotations
@@ -47,8 +54,9 @@ from insource.risk._policy import Policy
 
 __all__ = ["BLOCK", "ENGINES", "default_threads", "discount", "evaluate", "evaluate_policy"]
 
-#: Samples evaluated at once (bounds the memory of the (sample x month) arrays:
-#: about 1 MB each at 120 months).
+#: Samples evaluated at once (bounds the memory of the per-sample discount
+#: factors, and of the NumPy reference's (sample x month) arrays: about 1 MB
+#: each at 120 months).
 BLOCK = 1024
 
 #: glibc ``mallopt`` settings (parameter, value) the evaluator asks for: serve
