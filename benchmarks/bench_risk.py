@@ -1,23 +1,30 @@
 """Risk benchmarks (issue 5).
 
-1. Evaluator throughput on the built-in case ``nissan-kei-ev`` with 1 and 2
-   threads (interleaved in one process, wall and CPU time): three options
-   (status quo, insource FY2028, status quo with LFP) x 120 months x 2 products,
-   in sample x month x product cells per second (cells counted per option),
-   against a straightforward pandas implementation in the same run: each
-   sample's money lines through ``insource.finance.cash_flow`` and ``npv`` (the
-   planner's reporting path), which also checks that both give the same NPV.
+1. Evaluator throughput on the built-in case ``nissan-kei-ev``: the fused
+   Numba kernel (``engine="fused"``, the default) against the previous NumPy
+   evaluator (``engine="numpy"``, kept as the reference), each with 1 and 2
+   threads (interleaved in one process, best of 3, wall and CPU time): three
+   options (status quo, insource FY2028, status quo with LFP) x 120 months x 2
+   products, in sample x month x product cells per second (cells counted per
+   option), against a straightforward pandas implementation in the same run:
+   each sample's money lines through ``insource.finance.cash_flow`` and ``npv``
+   (the planner's reporting path), which also checks that both give the same
+   NPV. Then the issue's own example, measured: 100,000 samples x 3 options x
+   132 months (the case with its horizon extended to 2037-03) x 2 products;
+   and the cost of the first call in a fresh process, with Numba's cache empty
+   (compiling the kernel) and filled.
 2. Peak memory of ``analyse`` (what ``insource risk`` runs: sampling,
    evaluation in chunks on a local Dask cluster, the NPV table, metrics,
    tornado, Sobol indices, break-evens) with 10 million samples, in a fresh
    subprocess: the resident memory of it and its Dask workers, sampled every
    0.2 s (``psutil``), and ``ru_maxrss``.
-3. Block size of the evaluator: blocks of 128, 256 and 1024 (the default)
-   samples, interleaved in one process (best of 3 each), then the same in a
-   child process with the ``MALLOC_*`` environment as well. ``evaluate`` asks
-   glibc (``mallopt``) to keep freed memory: with malloc's defaults,
-   temporaries above the mmap threshold are mapped and unmapped on every numpy
-   operation and larger blocks get slower, not faster (benchmarks/RESULTS.md).
+3. Block size of the evaluator: blocks of 256, 1024 (the default) and 4096
+   samples, interleaved in one process (best of 3 each), for both engines;
+   then the NumPy engine in a child process with the ``MALLOC_*`` environment
+   as well. The NumPy engine asks glibc (``mallopt``) to keep freed memory:
+   with malloc's defaults, temporaries above the mmap threshold are mapped and
+   unmapped on every numpy operation and larger blocks get slower, not faster
+   (benchmarks/RESULTS.md).
 4. Scaling of ``analyse``'s chunk job (sample + evaluate) with 1 and 2 local
    Dask worker processes against the same run in this process on 1 and 2
    threads.
@@ -45,7 +52,7 @@ from insource.plan import compare
 from insource.risk import evaluate_policy, risk_model, sample
 from insource.risk._analyse import CHUNK, RiskModel, chunk_function
 from insource.risk._cluster import dask_client, map_chunks
-from insource.risk._evaluate import evaluate
+from insource.risk._evaluate import ENGINES, evaluate
 
 OPTIONS = ["contract", "insource-fy2028", "contract-lfp"]
 
@@ -149,24 +156,50 @@ def _pandas_npv(model: RiskModel, option: str, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def bench_throughput(model: RiskModel, n: int = 100_000, n_pandas: int = 60) -> None:
-    """1 thread against 2 threads (interleaved, best of 3 each) against pandas, one process."""
+def _timed(fn: object, best: dict, key: object, loads: list) -> np.ndarray:
+    """Run ``fn()`` once, keep the best wall time (and its CPU time) under ``key``."""
+    t, c = time.perf_counter(), time.process_time()
+    got = fn()  # type: ignore[operator]
+    dt, dc = time.perf_counter() - t, time.process_time() - c
+    if dt < best.get(key, (np.inf, 0.0))[0]:
+        best[key] = (dt, dc)
+    loads.append(os.getloadavg()[0])
+    return got
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return f"load average {os.getloadavg()}"
+
+
+def bench_throughput(
+    model: RiskModel, n: int = 100_000, n_pandas: int = 30, reps: int = 3
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """Fused kernel against the NumPy evaluator against pandas, 1 and 2 threads, one process.
+
+    Every (engine, threads) pair runs ``reps`` times, interleaved; the best
+    wall time and the CPU time of that run are reported. Returns them.
+    """
     x = sample(model.marginals, n, "lhs", 0, model.correlation).values
-    evaluate(model.policies, x[:2048], model.x0, model.scenario_column, threads=2)  # warm-up
-    wall: dict[int, float] = {}
-    cpu: dict[int, float] = {}
-    got: dict[int, np.ndarray] = {}
-    loads = []
-    for _ in range(3):
-        for k in THREADS:
-            t, c = time.perf_counter(), time.process_time()
-            got[k] = evaluate(model.policies, x, model.x0, model.scenario_column, threads=k)
-            dt, dc = time.perf_counter() - t, time.process_time() - c
-            if dt < wall.get(k, np.inf):
-                wall[k], cpu[k] = dt, dc
-            loads.append(os.getloadavg()[0])
-    v = got[1]
-    same = all(np.array_equal(got[k], v) for k in THREADS)
+    for engine in ENGINES:  # warm-up (and the kernel loaded from Numba's cache)
+        evaluate(model.policies, x[:2048], model.x0, model.scenario_column, engine=engine)
+    best: dict[tuple[str, int], tuple[float, float]] = {}
+    got: dict[tuple[str, int], np.ndarray] = {}
+    loads: list[float] = []
+    print(f"  {_uptime()}")
+    for _ in range(reps):
+        for engine in ENGINES:
+            for k in THREADS:
+                got[engine, k] = _timed(
+                    lambda e=engine, k=k: evaluate(
+                        model.policies, x, model.x0, model.scenario_column, threads=k, engine=e
+                    ),
+                    best,
+                    (engine, k),
+                    loads,
+                )
     T = model.policies[0].n_months
     M = len(model.policies[0].markets)
     cells = n * len(model.policies) * T * M
@@ -174,39 +207,135 @@ def bench_throughput(model: RiskModel, n: int = 100_000, n_pandas: int = 60) -> 
         f"evaluator: {n:,} samples x {len(model.policies)} options x {T} months x {M} products "
         f"= {cells / 1e6:.0f} M cells; load {min(loads):.1f}-{max(loads):.1f} during the runs"
     )
-    for k in THREADS:
-        print(
-            f"  {k} thread(s): {wall[k]:.2f} s wall (best of 3): {cells / wall[k] / 1e6:.1f} M cells/s; "
-            f"{cpu[k]:.2f} s CPU: {cells / cpu[k] / 1e6:.1f} M cells per CPU-second"
-        )
-    k2 = THREADS[-1]
+    for engine in ENGINES:
+        for k in THREADS:
+            wall, cpu = best[engine, k]
+            print(
+                f"  {engine:5} {k} thread(s): {wall:.2f} s wall (best of {reps}): "
+                f"{cells / wall / 1e6:.1f} M cells/s; {cpu:.2f} s CPU: "
+                f"{cells / cpu / 1e6:.1f} M cells per CPU-second"
+            )
+    f1, f2, n1, n2 = best["fused", 1], best["fused", 2], best["numpy", 1], best["numpy", 2]
     print(
-        f"  {k2} threads vs 1: {wall[1] / wall[k2]:.2f}x wall, CPU {cpu[k2] / cpu[1]:.2f}x of 1 thread's; "
-        f"on {k2} idle cores (CPU-based): {k2 * cells / cpu[k2] / 1e6:.1f} M cells/s; "
-        f"identical results for 1 and {k2} threads: {same}"
+        f"  fused vs numpy: {n1[0] / f1[0]:.2f}x wall and {n1[1] / f1[1]:.2f}x CPU on 1 thread, "
+        f"{n2[0] / f2[0]:.2f}x wall and {n2[1] / f2[1]:.2f}x CPU on 2 threads"
     )
-    t = time.perf_counter()
+    for engine in ENGINES:
+        one, two = best[engine, 1], best[engine, 2]
+        same = np.array_equal(got[engine, 1], got[engine, 2])
+        print(
+            f"  {engine}: 2 threads vs 1: {one[0] / two[0]:.2f}x wall, CPU {two[1] / one[1]:.2f}x of 1 "
+            f"thread's; on 2 idle cores (CPU-based): {2 * cells / two[1] / 1e6:.1f} M cells/s; "
+            f"identical results for 1 and 2 threads: {same}"
+        )
+    ref = got["numpy", 1]
+    scale = np.median(np.abs(ref), axis=0)
+    diff = np.abs(got["fused", 1] - ref)
+    print(
+        f"  fused vs numpy NPVs: largest difference {np.max(diff / scale):.1e} of the option's "
+        f"median |NPV|, {np.max(diff / np.maximum(np.abs(ref), scale)):.1e} relative"
+    )
+    t, c = time.perf_counter(), time.process_time()
     slow = np.column_stack([_pandas_npv(model, o, x[:n_pandas]) for o in model.options])
     per_sample_pandas = (time.perf_counter() - t) / n_pandas
+    cpu_pandas = (time.process_time() - c) / n_pandas
+    v = got["fused", 1]
     err = np.max(np.abs(slow - v[:n_pandas]) / np.maximum(np.abs(v[:n_pandas]), 1.0))
     print(
         f"pandas (money lines -> cash_flow -> npv, one sample at a time): "
-        f"{per_sample_pandas * 1e3:.1f} ms/sample ({n_pandas} samples); vectorised "
+        f"{per_sample_pandas * 1e3:.1f} ms/sample wall, {cpu_pandas * 1e3:.1f} ms CPU ({n_pandas} samples); "
         + ", ".join(
-            f"{k} thread(s) {wall[k] / n * 1e6:.2f} us/sample: ratio {per_sample_pandas * n / wall[k]:,.0f}x"
+            f"{e} {k} thread(s) {best[e, k][0] / n * 1e6:.2f} us/sample: ratio "
+            f"{per_sample_pandas * n / best[e, k][0]:,.0f}x wall, {cpu_pandas * n / best[e, k][1]:,.0f}x CPU"
+            for e in ENGINES
             for k in THREADS
         )
-        + f"; largest relative NPV difference {err:.1e}"
+        + f"; largest relative NPV difference (fused vs pandas) {err:.1e}"
     )
+    return best
+
+
+def _model_132() -> RiskModel:
+    """The built-in case's three options over 132 months (finance end 2037-03)."""
+    case = load_case("nissan-kei-ev").with_overrides("finance.end.value=2037-03")
+    cmp = compare(case)
+    cmp.results = {k: cmp.results[k] for k in OPTIONS}
+    return risk_model(case, cmp)
+
+
+def bench_issue_example(n: int = 100_000, reps: int = 3) -> None:
+    """The issue's own example measured: 100,000 samples x 3 options x 132 months x 2 products."""
+    model = _model_132()
+    x = sample(model.marginals, n, "lhs", 0, model.correlation).values
+    evaluate(model.policies, x[:2048], model.x0, model.scenario_column)
+    best: dict[object, tuple[float, float]] = {}
+    loads: list[float] = []
+    got = {}
+    for _ in range(reps):
+        for engine in ENGINES:
+            for k in THREADS:
+                got[engine, k] = _timed(
+                    lambda e=engine, k=k: evaluate(
+                        model.policies, x, model.x0, model.scenario_column, threads=k, engine=e
+                    ),
+                    best,
+                    (engine, k),
+                    loads,
+                )
+    T = model.policies[0].n_months
+    M = len(model.policies[0].markets)
+    cells = n * len(model.policies) * T * M
+    print(
+        f"issue example: {n:,} samples x {len(model.policies)} options x {T} months x {M} products "
+        f"= {cells / 1e6:.1f} M cells (target: within 3 s, 60 M cells/s); "
+        f"load {min(loads):.1f}-{max(loads):.1f}"
+    )
+    for engine in ENGINES:
+        for k in THREADS:
+            wall, cpu = best[engine, k]
+            print(
+                f"  {engine:5} {k} thread(s): {wall:.2f} s wall (best of {reps}), {cells / wall / 1e6:.1f} M cells/s; "
+                f"{cpu:.2f} s CPU, {cells / cpu / 1e6:.1f} M cells per CPU-second"
+            )
+    f2, n2 = best["fused", 2], best["numpy", 2]
+    print(
+        f"  fused vs numpy on 2 threads: {n2[0] / f2[0]:.2f}x wall, {n2[1] / f2[1]:.2f}x CPU; "
+        f"identical for 1 and 2 threads: {np.array_equal(got['fused', 1], got['fused', 2])}"
+    )
+
+
+def bench_compile() -> None:
+    """First ``evaluate`` call in a fresh process: Numba's cache empty (cold), then filled (warm)."""
+    import tempfile
+
+    code = (
+        "import time, numpy as np\n"
+        "from benchmarks.bench_risk import _model\n"
+        "from insource.risk._evaluate import ENGINES, evaluate\n"
+        "m = _model()\n"
+        "t, c = time.perf_counter(), time.process_time()\n"
+        "evaluate(m.policies, m.x0[None, :], m.x0, m.scenario_column)\n"
+        "print(f'{time.perf_counter() - t:.2f} s wall, {time.process_time() - c:.2f} s CPU')\n"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for what in ("cold (empty Numba cache: compiles)", "warm (loads the compiled kernel)"):
+            res = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True
+            )
+            out = res.stdout.strip() or res.stderr.strip().splitlines()[-1]
+            print(
+                f"first evaluate call in a fresh process, {what}: {out} (load {os.getloadavg()[0]:.1f})"
+            )
 
 
 THREADS = (1, 2)
 
 
-BLOCKS = (128, 256, 1024)
+BLOCKS = (256, 1024, 4096)
 
 
-def bench_blocks(model: RiskModel | None = None, n: int = 50_000) -> None:
+def bench_blocks(model: RiskModel | None = None, n: int = 50_000, engine: str = "fused") -> None:
     """Seconds per evaluation of ``n`` samples at each block size, interleaved (best of 3)."""
     model = model or _model()
     x = sample(model.marginals, n, "lhs", 0, model.correlation).values
@@ -214,31 +343,33 @@ def bench_blocks(model: RiskModel | None = None, n: int = 50_000) -> None:
     for _ in range(3):
         for b in BLOCKS:
             t = time.perf_counter()
-            evaluate(model.policies, x, model.x0, model.scenario_column, block=b)
+            evaluate(model.policies, x, model.x0, model.scenario_column, block=b, engine=engine)
             best[b] = min(best[b], time.perf_counter() - t)
     T = model.policies[0].n_months
     cells = n * len(model.policies) * T * len(model.policies[0].markets)
     print(
-        f"  load {os.getloadavg()[0]:.1f}; {n:,} samples: "
+        f"  {engine}, load {os.getloadavg()[0]:.1f}; {n:,} samples: "
         + ", ".join(
             f"block {b}: {best[b]:.2f} s ({cells / best[b] / 1e6:.1f} M cells/s, "
-            f"{best[256] / best[b]:.2f}x vs 256)"
+            f"{best[1024] / best[b]:.2f}x vs 1024)"
             for b in BLOCKS
         )
     )
 
 
 def _bench_blocks_both() -> None:
-    print("evaluator block size, this process (with evaluate's mallopt settings):")
-    bench_blocks(_model_cache[0] if _model_cache else None)
+    print("evaluator block size, this process (the NumPy engine with evaluate's mallopt settings):")
+    model = _model_cache[0] if _model_cache else None
+    for engine in ENGINES:
+        bench_blocks(model, engine=engine)
     env = dict(
         os.environ,
         MALLOC_MMAP_THRESHOLD_=str(2**28),
         MALLOC_TRIM_THRESHOLD_=str(2**30),
         MALLOC_TOP_PAD_=str(2**26),
     )
-    print("evaluator block size, child process with the MALLOC_* environment as well:")
-    code = "from benchmarks.bench_risk import bench_blocks; bench_blocks()"
+    print("NumPy engine's block size, child process with the MALLOC_* environment as well:")
+    code = "from benchmarks.bench_risk import bench_blocks; bench_blocks(engine='numpy')"
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     print(res.stdout.rstrip() or res.stderr.strip().splitlines()[-1])
 
@@ -362,6 +493,8 @@ def main() -> None:
     model = _model()
     _model_cache.append(model)
     bench_throughput(model)
+    bench_issue_example()
+    bench_compile()
     _bench_blocks_both()
     bench_workers(model)
     bench_memory(

@@ -1,4 +1,4 @@
-r"""Vectorised evaluation of fixed policies over (sample x month x market) arrays.
+r"""Evaluation of fixed policies on sampled inputs: the fused kernel and its NumPy reference.
 
 A policy is one option's optimised plan (:class:`~insource.risk._policy.Policy`):
 its tooling starts, contract exits and shifts stay as planned, and the
@@ -31,6 +31,13 @@ of :mod:`insource.finance`:
 with the discount rate :math:`r`, tax :math:`\tau`, capex :math:`K_k` and
 depreciation life all per sample. Take-or-pay shortfalls are charged per
 fiscal year as in the planner.
+
+:func:`evaluate` computes the discounted EBITDA with the compiled kernel of
+:mod:`insource.risk._kernel` (``engine="fused"``, the default: no
+(sample x month) arrays); :func:`evaluate_policy` is the same rule over whole
+(sample x month) NumPy arrays, kept as the reference the kernel is tested
+against (``engine="numpy"``) and for its ``record`` of volumes. Both share the
+discount factors (:func:`discount`) and the tax and capex terms.
 """
 
 from __future__ import annotations
@@ -42,12 +49,14 @@ from typing import Any
 import numpy as np
 
 from insource.finance import depreciation_schedule, discount_factor
+from insource.risk._kernel import discounted_ebitda, pack, row_dot
 from insource.risk._policy import Policy
 
-__all__ = ["BLOCK", "default_threads", "discount", "evaluate", "evaluate_policy"]
+__all__ = ["BLOCK", "ENGINES", "default_threads", "discount", "evaluate", "evaluate_policy"]
 
-#: Samples evaluated at once (bounds the memory of the (sample x month) arrays:
-#: about 1 MB each at 120 months).
+#: Samples evaluated at once (bounds the memory of the per-sample discount
+#: factors, and of the NumPy reference's (sample x month) arrays: about 1 MB
+#: each at 120 months).
 BLOCK = 1024
 
 #: glibc ``mallopt`` settings (parameter, value) the evaluator asks for: serve
@@ -106,12 +115,9 @@ def _capex_factor(
     r = rate.reshape(-1)
     paid = discount_factor(r, spend)
     yrs = years.reshape(-1)
-    if np.all(yrs == yrs[0]):
-        shield = df @ depreciation_schedule(T, np.array([start]), float(yrs[0]))[0]
-    else:
-        n = max(len(yrs), df.shape[0])
-        sched = depreciation_schedule(T, np.full(n, start), np.broadcast_to(yrs, (n,)))
-        shield = np.einsum("it,it->i", sched, np.broadcast_to(df, sched.shape))
+    sched = depreciation_schedule(T, np.full(len(yrs), start), yrs)
+    # each sample's sum in month order: the same whichever samples share its block
+    shield = row_dot(np.ascontiguousarray(sched), np.ascontiguousarray(df, dtype=float))
     return -paid + tax.reshape(-1) * shield
 
 
@@ -195,7 +201,11 @@ def evaluate_policy(
     ]
     ramp_left = [pol.ramp_cap[k][None, :].copy() for k in range(len(pol.ramp_cap))]
     speed = np.where(pol.speed > 0, pol.speed, 1.0)
-    ccap_left = [pol.ccap[c].at(dx) * pol.active[c] for c in range(len(pol.ccap))]
+    # an unlimited contract (capacity inf) has none outside its active months
+    ccap_left = [
+        np.where(pol.active[c] != 0, pol.ccap[c].at(dx), 0.0) * pol.active[c]
+        for c in range(len(pol.ccap))
+    ]
     share_left: dict[int, np.ndarray] = {}
     for p in range(len(pol.products)):
         if np.any(pol.share_cap[p] < 1):
@@ -290,11 +300,23 @@ def evaluate_policy(
             per_unit = pol.top_margin[c] * (pol.price_c[c].at(dx) @ pol.fy_mean)
             ebitda[:, pol.top_pay] -= per_unit * gap
     rate = pol.discount_rate.at(dx).reshape(-1, 1)
-    tax = pol.tax_rate.at(dx).reshape(-1, 1)
     if df is None:
         df = discount(T, rate)
-    # (1 - tax) * df is insource.finance.npv_weights
     value = np.einsum("it,it->i", ebitda, np.broadcast_to(df, (n, T)))
+    return _after_tax(pol, dx, value, df)
+
+
+def _after_tax(pol: Policy, dx: np.ndarray, value: np.ndarray, df: np.ndarray) -> np.ndarray:
+    r"""NPV per sample from the discounted EBITDA ``value``: tax, then capex and its tax shield.
+
+    :math:`(1-\tau)\,\text{value} + \sum_k K_k f_k` with :math:`f_k` from
+    :func:`_capex_factor` (the same for the NumPy and the fused evaluator).
+    """
+    n = dx.shape[0]
+    T = pol.n_months
+    rate = pol.discount_rate.at(dx).reshape(-1, 1)
+    tax = pol.tax_rate.at(dx).reshape(-1, 1)
+    # (1 - tax) * df is insource.finance.npv_weights
     value = value * (1.0 - tax.reshape(-1))
     for k in range(len(pol.capex)):
         if np.isnan(pol.capex_spend[k]):
@@ -333,6 +355,9 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+ENGINES = ("fused", "numpy")
+
+
 def evaluate(
     policies: list[Policy],
     x: np.ndarray,
@@ -340,24 +365,34 @@ def evaluate(
     scenario_column: int | None = None,
     block: int = BLOCK,
     threads: int | None = None,
+    engine: str = "fused",
 ) -> np.ndarray:
     """NPV of every policy for sampled inputs ``x`` (n, d), in blocks of ``block`` samples.
 
     ``x0`` are the case's own input values; ``scenario_column`` is the column
     holding a drawn demand scenario (if any).
 
+    Per block, the discount factors (:func:`discount`, one row per sample when
+    the rate is uncertain) are computed once for the options that share a
+    rate; each option's discounted EBITDA comes from the fused kernel
+    (:func:`insource.risk._kernel.discounted_ebitda`) or, with
+    ``engine="numpy"``, from the reference :func:`evaluate_policy`; tax and
+    capex are applied by the same code for both.
+
     The blocks are independent: with ``threads`` > 1 they are shared out to a
-    pool of threads (numpy releases the GIL inside its array operations, which
-    is where a block spends its time), each writing its own rows of the
-    preallocated result. A block's arithmetic does not depend on which thread
-    runs it or on how many there are, so the result is bit-identical for any
-    number of threads (tested).
+    pool of threads (the compiled kernel and numpy's array operations release
+    the GIL), each writing its own rows of the preallocated result. A sample's
+    arithmetic depends neither on the block it is in nor on the thread that
+    runs it, so the result is bit-identical for any number of threads and,
+    with the fused kernel, for any block size (tested).
 
     Parameters
     ----------
     threads
         Threads to use; ``None``: :func:`default_threads` (the cores this
         process may use). Never more than there are blocks.
+    engine
+        ``"fused"`` (the compiled kernel) or ``"numpy"`` (the reference).
 
     Returns
     -------
@@ -365,8 +400,14 @@ def evaluate(
         Shape (n, options).
 
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     x = np.atleast_2d(np.asarray(x, dtype=float))
-    _tune_malloc()
+    fused = engine == "fused"
+    if fused:
+        packed = [pack(pol) for pol in policies]
+    else:
+        _tune_malloc()
     out = np.empty((x.shape[0], len(policies)))
     # options sharing the first option's discount rate share its discount factors
     keys = [
@@ -385,8 +426,19 @@ def evaluate(
         for o, (pol, key) in enumerate(zip(policies, keys, strict=True)):
             if key not in dfs:
                 rate = pol.discount_rate.at(dx).reshape(-1, 1)
-                dfs[key] = discount(pol.n_months, rate)
-            out[s : s + block, o] = evaluate_policy(pol, dx, scen, dfs[key])
+                dfs[key] = np.ascontiguousarray(discount(pol.n_months, rate))
+            if not fused:
+                out[s : s + block, o] = evaluate_policy(pol, dx, scen, dfs[key])
+                continue
+            p = packed[o]
+            rows = np.full(len(dx), pol.base_scenario, dtype=np.int64)
+            if scen is not None:
+                rows[scen >= 0] = scen[scen >= 0]
+            value = np.empty(len(dx))
+            discounted_ebitda(
+                value, rows, np.ascontiguousarray(dx[:, p.column].T), dfs[key], *p.arrays
+            )
+            out[s : s + block, o] = _after_tax(pol, dx, value, dfs[key])
 
     starts = range(0, x.shape[0], block)
     n_threads = min(default_threads() if threads is None else max(1, threads), len(starts))
