@@ -76,8 +76,11 @@ def roadef() -> None:
         return
     limit = f"{ROADEF_MOVES} moves" if ROADEF_MOVES else f"{ROADEF_TIME:g} s"
     print(f"ROADEF 2005: local search {limit} per instance (challenge allowed 600 s)")
-    print("| set | instance | cars | order | greedy score | LS score | HPRC | PCC | LPRC | batch |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| set | instance | cars | order | greedy score | LS score | HPRC | PCC | LPRC | batch "
+        "| bound | status | CPU s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     table = rows(root / "optima.csv")
     if ROADEF_SETS:
         order = [x.strip() for x in ROADEF_SETS.split(",")]
@@ -85,11 +88,14 @@ def roadef() -> None:
     for row in table:
         inst = read_roadef(root / row["path"])
         g = evaluate_sequence(inst, greedy_sequence(inst))
+        cpu = time.process_time()
         r = sequence_cars(inst, time_limit=ROADEF_TIME, seed=0, max_moves=ROADEF_MOVES)
+        cpu = time.process_time() - cpu
         ev = r.evaluation
         print(
             f"| {row['set']} | {row['instance']} | {inst.n_cars} | {row['objective_order']} | "
-            f"{g.score} | {ev.score} | {ev.hprc} | {ev.pcc} | {ev.lprc} | {ev.batch_violations} |",
+            f"{g.score} | {ev.score} | {ev.hprc} | {ev.pcc} | {ev.lprc} | {ev.batch_violations} "
+            f"| {r.bound:g} | {r.status} | {cpu:.1f} |",
             flush=True,
         )
 
