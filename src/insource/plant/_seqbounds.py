@@ -40,7 +40,10 @@ for the SEQUENCE and related global constraints. *CP 2008*, LNCS 5202, 159-174.
 
 from __future__ import annotations
 
+import itertools
 import math
+import time
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.optimize import linprog
@@ -48,7 +51,13 @@ from scipy.sparse import coo_matrix, hstack, identity
 
 from insource.plant._problems import CarSequencingInstance
 
-__all__ = ["colour_change_bound", "option_excess_bound", "score_lower_bound"]
+__all__ = [
+    "colour_change_bound",
+    "group_excess_bound",
+    "interaction_bound",
+    "option_excess_bound",
+    "score_lower_bound",
+]
 
 
 def option_excess_bound(inst: CarSequencingInstance, k: int, *, partial_end: bool) -> int:
@@ -133,3 +142,147 @@ def score_lower_bound(
     )
     total += weights["PCC"] * colour_change_bound(inst)
     return total, per_rule
+
+
+def group_excess_bound(
+    inst: CarSequencingInstance,
+    group: Sequence[int],
+    weights: Sequence[int],
+    *,
+    time_limit: float | None = None,
+) -> int | None:
+    """Lower bound on the weighted excess of the rules in ``group`` taken together.
+
+    Plain car sequencing only (no cars of day J-1, full windows). Cars are projected
+    on the group's options (a *type* is a 0/1 pattern over them, ``d_t`` cars each);
+    a sequence of types is a path through layers ``i = 0..n`` whose nodes are the
+    last ``Q - 1`` types (``Q`` the group's longest window), and an arc placing type
+    ``t`` at slot ``i`` costs ``sum_{k in group} w_k max(0, n_{k,W} - p_k)`` for the
+    windows ending at ``i``. The bound is the LP relaxation of this flow with the
+    type counts as side constraints::
+
+        min  sum_a c_a f_a
+        s.t. flow conservation, one unit from the empty start,
+             sum_{a places t} f_a = d_t  for every type t,   0 <= f <= 1
+
+    rounded up (every sequence of day J is a path meeting the counts, so the LP
+    optimum is at most the least excess). Solved by HiGHS' interior point method
+    with crossover through :func:`scipy.optimize.linprog`.
+
+    Returns
+    -------
+    int or None
+        The bound, or ``None`` if HiGHS stopped before proving the LP optimum
+        (``time_limit``).
+
+    """
+    if inst.previous:
+        raise ValueError("group_excess_bound needs an instance without cars of day J-1")
+    n = inst.n_cars
+    counts: dict[tuple[int, ...], int] = {}
+    for d, o in zip(inst.demand, inst.options, strict=True):
+        if d:
+            key = tuple(o[k] for k in group)
+            counts[key] = counts.get(key, 0) + d
+    types = np.array(list(counts), dtype=np.int64).reshape(len(counts), len(group))
+    n_t = len(types)
+    rules = [inst.ratios[k] for k in group]
+    w = np.asarray(weights, dtype=float)
+    depth = max(r.q for r in rules) - 1
+    base = n_t + 1  # digit 0: before the first slot; digits 1..n_t: types
+    bits = np.vstack([np.zeros(len(group), dtype=np.int64), types])  # by digit
+    src_l, dst_l, typ_l, cost_l = [], [], [], []
+    layer_index: list[dict[int, int]] = [{0: 0}]
+    next_id = 1
+    for i in range(n):
+        codes = np.fromiter(layer_index[i].keys(), dtype=np.int64)
+        ids = np.fromiter(layer_index[i].values(), dtype=np.int64)
+        # digits of each state, oldest first: shape (states, depth)
+        digits = (codes[:, None] // base ** np.arange(depth - 1, -1, -1)[None, :]) % base
+        code_t = np.repeat(codes, n_t)
+        t = np.tile(np.arange(1, base), len(codes))
+        window = np.concatenate([np.repeat(digits, n_t, axis=0), t[:, None]], axis=1)
+        cost = np.zeros(len(t))
+        for j, r in enumerate(rules):
+            if i >= r.q - 1:  # a full window ends at slot i
+                held = bits[window[:, depth + 1 - r.q :], j].sum(axis=1)
+                cost += w[j] * np.maximum(0, held - r.p)
+        new_codes = (code_t * base + t) % base**depth if depth else np.zeros_like(t)
+        nxt: dict[int, int] = {}
+        for c in np.unique(new_codes).tolist():
+            nxt[c] = next_id
+            next_id += 1
+        layer_index.append(nxt)
+        src_l.append(np.repeat(ids, n_t))
+        dst_l.append(np.array([nxt[c] for c in new_codes.tolist()], dtype=np.int64))
+        typ_l.append(t - 1)
+        cost_l.append(cost)
+    src, dst = np.concatenate(src_l), np.concatenate(dst_l)
+    typ, cost = np.concatenate(typ_l), np.concatenate(cost_l)
+    n_arcs, n_nodes = len(src), next_id
+    inner = np.ones(n_nodes, dtype=bool)
+    inner[list(layer_index[n].values())] = False  # the last layer drains freely
+    node_row = np.cumsum(inner) - 1
+    arcs = np.arange(n_arcs)
+    out_ok, in_ok = inner[src], inner[dst]
+    rows = np.concatenate([node_row[src[out_ok]], node_row[dst[in_ok]], n_nodes + typ])
+    cols = np.concatenate([arcs[out_ok], arcs[in_ok], arcs])
+    vals = np.concatenate([np.ones(out_ok.sum()), -np.ones(in_ok.sum()), np.ones(n_arcs)])
+    n_inner = int(inner.sum())
+    rows = np.where(rows >= n_nodes, rows - n_nodes + n_inner, rows)
+    a_eq = coo_matrix((vals, (rows, cols)), shape=(n_inner + n_t, n_arcs)).tocsr()
+    b_eq = np.zeros(n_inner + n_t)
+    b_eq[0] = 1.0  # the start node (layer 0) sends one unit
+    b_eq[n_inner:] = [counts[tuple(row)] for row in types.tolist()]
+    options = {} if time_limit is None else {"time_limit": max(0.1, time_limit)}
+    res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, 1), method="highs-ipm", options=options)
+    if res.status != 0:
+        return None
+    return max(0, math.ceil(res.fun - 1e-6))
+
+
+def interaction_bound(
+    inst: CarSequencingInstance,
+    weights: Sequence[int],
+    rule_bounds: Sequence[int],
+    *,
+    time_limit: float,
+    max_arcs: int = 200_000,
+    max_size: int = 3,
+) -> int:
+    """Best bound from disjoint groups of rules (plain car sequencing only).
+
+    Every group of 2..``max_size`` rules whose flow (:func:`group_excess_bound`)
+    has at most ``max_arcs`` arcs (about ``n T^Q`` for ``T`` types and longest
+    window ``Q``) is bounded, cheapest first, while ``time_limit`` seconds last. The
+    total excess is the sum over a partition of the rules into groups, so the bound
+    is the best such partition (a subset dynamic programme), rules outside every
+    group counting with their own bound ``w_k LB_k``. Returns that weighted sum
+    (without groups: ``sum_k w_k LB_k``).
+    """
+    start = time.perf_counter()
+    n_rules = len(inst.ratios)
+    value = {1 << k: weights[k] * rule_bounds[k] for k in range(n_rules)}
+    if inst.previous or inst.colours or n_rules > 12 or inst.n_cars == 0:
+        return sum(value.values())
+    candidates = []
+    for size in range(2, max_size + 1):
+        for group in itertools.combinations(range(n_rules), size):
+            patterns = zip(inst.demand, inst.options, strict=True)
+            n_types = len({tuple(o[k] for k in group) for d, o in patterns if d})
+            arcs = inst.n_cars * n_types ** max(inst.ratios[k].q for k in group)
+            if arcs <= max_arcs:
+                candidates.append((arcs, group))
+    for _, group in sorted(candidates):
+        left = time_limit - (time.perf_counter() - start)
+        if left <= 0:
+            break
+        bound = group_excess_bound(inst, group, [weights[k] for k in group], time_limit=left)
+        mask = sum(1 << k for k in group)
+        own = sum(value[1 << k] for k in group)
+        value[mask] = max(own, bound if bound is not None else 0)
+    best = [0] * (1 << n_rules)
+    for mask in range(1, 1 << n_rules):
+        low = mask & -mask
+        best[mask] = max(v + best[mask ^ g] for g, v in value.items() if g & low and g & mask == g)
+    return best[-1]

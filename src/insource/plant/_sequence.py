@@ -43,7 +43,7 @@ from ortools.sat.python import cp_model
 from insource.errors import InsourceError
 from insource.plant._moves import move_search
 from insource.plant._problems import CarSequencingInstance
-from insource.plant._seqbounds import score_lower_bound
+from insource.plant._seqbounds import interaction_bound, score_lower_bound
 from insource.plant._tabu import tabu_search
 
 __all__ = [
@@ -811,9 +811,12 @@ def sequence_cars(
 
     ``bound`` is a proven lower bound on the score: the largest of the rule-by-rule
     and paint bound of :func:`insource.plant._seqbounds.score_lower_bound` (computed
-    first, in well under a second; the local search stops when it reaches it), 1 when
-    CP-SAT proves the hard model infeasible, and the soft CP-SAT model's bound (which
-    starts from the rule bounds, added as cuts). ``status`` is ``optimal`` when the
+    first, in well under a second; the local search stops when it reaches it), for
+    plain car sequencing above it the bound on groups of interacting rules of
+    :func:`insource.plant._seqbounds.interaction_bound` (half of the time left after
+    the local search; it proves CSPLib 19/71's optimum 2), 1 when CP-SAT proves the
+    hard model infeasible, and the soft CP-SAT model's bound (which starts from the
+    rule bounds, added as cuts). ``status`` is ``optimal`` when the
     score equals the bound, ``infeasible`` for plain car sequencing whose hard rules
     are proven unsatisfiable (bound >= 1) by a sequence above the bound, else
     ``feasible``. A positive rule bound makes the hard CP-SAT model pointless, so it
@@ -874,6 +877,16 @@ def sequence_cars(
                 ls = tabu
     if max_moves is not None and method != "cpsat":
         deadline = time.perf_counter() + 0.2 * time_limit
+    if ls.evaluation.score > lower and not inst.previous:
+        # options interacting: bounds on groups of rules (half of the time left)
+        weights = _weights(inst)
+        grouped = interaction_bound(
+            inst,
+            [weights["HPRC" if r.high_priority else "LPRC"] for r in inst.ratios],
+            rule_bounds,
+            time_limit=0.5 * max(0.0, deadline - time.perf_counter()),
+        )
+        lower = max(lower, grouped)
     if ls.evaluation.score <= lower:  # (the bound is reached: optimal)
         return replace(ls, status="optimal", bound=lower, seconds=time.perf_counter() - start)
     if lower == 0:
