@@ -265,6 +265,7 @@ def interaction_bound(
     time_limit: float,
     max_arcs: int = 200_000,
     max_size: int = 3,
+    target: float | None = None,
 ) -> int:
     """Best bound from disjoint groups of rules (plain car sequencing only).
 
@@ -274,7 +275,8 @@ def interaction_bound(
     total excess is the sum over a partition of the rules into groups, so the bound
     is the best such partition (a subset dynamic programme), rules outside every
     group counting with their own bound ``w_k LB_k``. Returns that weighted sum
-    (without groups: ``sum_k w_k LB_k``).
+    (without groups: ``sum_k w_k LB_k``). With ``target`` (the best score found) it
+    stops as soon as one group with the other rules' own bounds reaches it.
     """
     start = time.perf_counter()
     n_rules = len(inst.ratios)
@@ -295,6 +297,9 @@ def interaction_bound(
         mask = sum(1 << k for k in group)
         own = sum(value[1 << k] for k in group)
         value[mask] = max(own, bound if bound is not None else 0)
+        rest = sum(v for g, v in value.items() if g.bit_count() == 1 and not g & mask)
+        if target is not None and value[mask] + rest >= target:
+            break
     best = [0] * (1 << n_rules)
     for mask in range(1, 1 << n_rules):
         low = mask & -mask
