@@ -3,7 +3,9 @@
 Baseline side by side: the greedy sequence (no search) against the full method.
 Environment: ``INSOURCE_ROADEF_SECONDS`` (limit per ROADEF instance, default 10),
 ``INSOURCE_ROADEF_MOVES`` (a move budget instead: the same result under any load) and
-``INSOURCE_ROADEF_SETS`` (e.g. ``A,X``: only these sets, in this order).
+``INSOURCE_ROADEF_SETS`` (e.g. ``A,X``: only these sets, in this order);
+``INSOURCE_CARSEQ_BOUND_SECONDS`` and ``INSOURCE_CARSEQ_BOUND_ARCS`` for the proven
+lower bounds on the 100-car CSPLib instances (``csplib_bounds``).
 """
 
 from __future__ import annotations
