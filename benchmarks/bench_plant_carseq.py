@@ -3,7 +3,9 @@
 Baseline side by side: the greedy sequence (no search) against the full method.
 Environment: ``INSOURCE_ROADEF_SECONDS`` (limit per ROADEF instance, default 10),
 ``INSOURCE_ROADEF_MOVES`` (a move budget instead: the same result under any load) and
-``INSOURCE_ROADEF_SETS`` (e.g. ``A,X``: only these sets, in this order).
+``INSOURCE_ROADEF_SETS`` (e.g. ``A,X``: only these sets, in this order);
+``INSOURCE_CARSEQ_BOUND_SECONDS`` and ``INSOURCE_CARSEQ_BOUND_ARCS`` for the proven
+lower bounds on the 100-car CSPLib instances (``csplib_bounds``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from insource.plant import (
     restart_search,
     sequence_cars,
 )
+from insource.plant._seqbounds import interaction_bound, score_lower_bound
+from insource.plant._sequence import _weights
 
 TIME_LIMIT = 10.0
 ROADEF_TIME = float(os.environ.get("INSOURCE_ROADEF_SECONDS", "10"))
@@ -76,8 +80,11 @@ def roadef() -> None:
         return
     limit = f"{ROADEF_MOVES} moves" if ROADEF_MOVES else f"{ROADEF_TIME:g} s"
     print(f"ROADEF 2005: local search {limit} per instance (challenge allowed 600 s)")
-    print("| set | instance | cars | order | greedy score | LS score | HPRC | PCC | LPRC | batch |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| set | instance | cars | order | greedy score | LS score | HPRC | PCC | LPRC | batch "
+        "| bound | status | CPU s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     table = rows(root / "optima.csv")
     if ROADEF_SETS:
         order = [x.strip() for x in ROADEF_SETS.split(",")]
@@ -85,11 +92,14 @@ def roadef() -> None:
     for row in table:
         inst = read_roadef(root / row["path"])
         g = evaluate_sequence(inst, greedy_sequence(inst))
+        cpu = time.process_time()
         r = sequence_cars(inst, time_limit=ROADEF_TIME, seed=0, max_moves=ROADEF_MOVES)
+        cpu = time.process_time() - cpu
         ev = r.evaluation
         print(
             f"| {row['set']} | {row['instance']} | {inst.n_cars} | {row['objective_order']} | "
-            f"{g.score} | {ev.score} | {ev.hprc} | {ev.pcc} | {ev.lprc} | {ev.batch_violations} |",
+            f"{g.score} | {ev.score} | {ev.hprc} | {ev.pcc} | {ev.lprc} | {ev.batch_violations} "
+            f"| {r.bound:.0f} | {r.status} | {cpu:.1f} |",
             flush=True,
         )
 
@@ -126,8 +136,35 @@ def roadef_side_by_side() -> None:
     print(f"new better on {better}, worse on {worse}; load {os.getloadavg()}")
 
 
+def csplib_bounds() -> None:
+    """Proven lower bounds on the 100-car CSPLib instances, with their CPU time.
+
+    Rule by rule (exact LP), then groups of interacting rules (flow LP,
+    ``interaction_bound``) with ``INSOURCE_CARSEQ_BOUND_SECONDS`` (default 120) and
+    ``INSOURCE_CARSEQ_BOUND_ARCS`` (default 200000) per instance.
+    """
+    root = shared_dir("carseq_csplib")
+    if root is None:
+        return
+    seconds = float(os.environ.get("INSOURCE_CARSEQ_BOUND_SECONDS", "120"))
+    max_arcs = int(os.environ.get("INSOURCE_CARSEQ_BOUND_ARCS", "200000"))
+    best = {r["instance"]: r for r in rows(root / "optima.csv")}
+    print(f"machine: {machine()}; group bounds: {seconds:g} s, {max_arcs} arcs per instance")
+    print("| 100-car | best known | rule bounds | group bound | CPU s |")
+    print("|---|---|---|---|---|")
+    for inst in read_csplib(root / "data.txt")[:9]:
+        cpu = time.process_time()
+        total, per_rule = score_lower_bound(inst, _weights(inst), partial_end=False)
+        weights = [1] * len(inst.ratios)
+        grouped = interaction_bound(inst, weights, per_rule, time_limit=seconds, max_arcs=max_arcs)
+        cpu = time.process_time() - cpu
+        known = best[inst.name]["best_known_violations"]
+        print(f"| {inst.name} | {known} | {total} | {grouped} | {cpu:.1f} |", flush=True)
+
+
 def main() -> None:
     csplib()
+    csplib_bounds()
     roadef()
 
 

@@ -33,7 +33,7 @@ def test_sequence_infeasible_mix_exits_2_with_windows(data, capsys):
     code = main(["plant", "sequence", str(data / "infeasible_csplib.txt"), "--time-limit", "3"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "CP-SAT proved" in err
+    assert "it is proven that no sequence meets every ratio rule" in err
     assert "Violated windows: option1" in err
 
 
@@ -42,6 +42,21 @@ def test_sequence_soft_and_json(data, capsys):
     assert main([*args, "--time-limit", "3"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["objective"], out["bound"], out["status"]) == (1, 1, "optimal")
+
+
+def test_sequence_max_moves_is_a_reproducible_budget(shared, capsys):
+    # 60-06: the greedy start has 6 excess cars, the move search removes them all
+    args = ["plant", "sequence", str(shared / "carseq_csplib" / "data.txt")]
+    args += ["--instance", "60-06", "--method", "local", "--soft", "--json"]
+    runs = []
+    for moves in ("20", "20", "400000"):
+        assert main([*args, "--max-moves", moves]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert runs[0]["solution"] == runs[1]["solution"]  # same budget, same sequence
+    assert runs[0]["objective"] > 0
+    assert (runs[2]["objective"], runs[2]["status"]) == (0, "optimal")
+    assert main([*args, "--max-moves", "0"]) == 2  # a budget of no moves is refused
+    assert "max-moves" in capsys.readouterr().err
 
 
 def test_sequence_unknown_option_exits_2(data, capsys):

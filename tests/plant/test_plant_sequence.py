@@ -256,13 +256,21 @@ def test_auto_with_max_moves_hands_cpsat_the_same_sequence_under_any_clock(share
     assert evaluate_sequence(inst, hints[0]).violations == 2
 
 
-def test_cpsat_keeps_its_share_after_a_slow_move_budget(data, monkeypatch):
+# 3 cars, options A and B both 1/2, classes A, B, AB (one car each): each option alone
+# fits (its 2 cars in slots 1 and 3), together they cannot (slots 1 and 3 would both
+# need the one AB car). The rule-by-rule bound is 0, the optimum 1 (A, B, AB).
+# (test_plant_seqbounds.py checks that the bound on the two rules together is 1.)
+TWO_OPTIONS = "3 2 3\n1 1\n2 2\n0 1 1 0\n1 1 0 1\n2 1 1 1\n"
+
+
+def test_cpsat_keeps_its_share_after_a_slow_move_budget(tmp_path, monkeypatch):
     import time
 
     from insource.plant import _sequence
 
-    # 4 of 6 cars need an option allowed once in any 2: no local search reaches zero
-    (inst,) = read_csplib(data / "infeasible_csplib.txt")
+    # no local search reaches zero, and the rule-by-rule bound (0) cannot stop it
+    (tmp_path / "two.txt").write_text(TWO_OPTIONS)
+    (inst,) = read_csplib(tmp_path / "two.txt")
     real, offset = time.perf_counter, [0.0]
     monkeypatch.setattr(time, "perf_counter", lambda: real() + offset[0])
     restart = _sequence.restart_search
@@ -273,6 +281,8 @@ def test_cpsat_keeps_its_share_after_a_slow_move_budget(data, monkeypatch):
         return res
 
     monkeypatch.setattr(_sequence, "restart_search", slow_restart)
+    # (the group bound would prove the optimum 1 and make CP-SAT unnecessary)
+    monkeypatch.setattr(_sequence, "interaction_bound", lambda *a, **kw: 0)
     spy = _Spy()
     monkeypatch.setattr(_sequence, "solve_sequence_cpsat", spy)
     res = sequence_cars(inst, time_limit=4, seed=0, max_moves=5_000)

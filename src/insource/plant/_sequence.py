@@ -43,6 +43,7 @@ from ortools.sat.python import cp_model
 from insource.errors import InsourceError
 from insource.plant._moves import move_search
 from insource.plant._problems import CarSequencingInstance
+from insource.plant._seqbounds import interaction_bound, score_lower_bound
 from insource.plant._tabu import tabu_search
 
 __all__ = [
@@ -529,17 +530,21 @@ def local_search_sequence(
 
 
 def _heuristic_result(
-    inst: CarSequencingInstance, method: str, seq: Sequence[int], start: float
+    inst: CarSequencingInstance,
+    method: str,
+    seq: Sequence[int],
+    start: float,
+    bound: int = 0,
 ) -> SequenceResult:
-    """Result of a heuristic: ``optimal`` iff the score is 0 (no bound otherwise)."""
+    """Result of a heuristic: ``optimal`` iff the score reaches ``bound`` (a proven lower bound)."""
     ev = evaluate_sequence(inst, seq)
     return SequenceResult(
         inst.name,
         method,
-        "optimal" if ev.score == 0 and ev.batch_violations == 0 else "feasible",
+        "optimal" if ev.score <= bound and ev.batch_violations == 0 else "feasible",
         tuple(seq),
         ev,
-        0,
+        bound,
         time.perf_counter() - start,
         _order_ids(inst, seq),
     )
@@ -557,6 +562,7 @@ def solve_sequence_cpsat(
     soft: bool = False,
     hint: Sequence[int] | None = None,
     redundant: bool = True,
+    rule_bounds: Sequence[int] | None = None,
 ) -> SequenceResult:
     """Car sequencing with CP-SAT: hard ratio rules, or minimal total excess (``soft``).
 
@@ -570,7 +576,10 @@ def solve_sequence_cpsat(
     The cuts say that the last ``j q_k`` slots hold at most ``j p_k`` cars with option
     ``k``, so the rest must come earlier (Régin & Puget 1997); they only hold for the
     hard model. ``soft`` minimises ``sum v`` (weighted by priority). Paint colours are
-    not modelled (use :func:`local_search_sequence`).
+    not modelled (use :func:`local_search_sequence`). ``rule_bounds`` (soft model):
+    proven lower bounds ``sum_W v[k,W] >= LB_k`` on each rule's total excess
+    (:func:`insource.plant._seqbounds.option_excess_bound`), added as cuts so the
+    solver's bound starts from them.
 
     Returns
     -------
@@ -611,6 +620,7 @@ def solve_sequence_cpsat(
     # 3.3 Ratio windows (soft: excess variable v >= 0).
     excess = []
     for k, r in enumerate(inst.ratios):
+        rule = []
         for s in _window_starts(P, P + n, r.q, partial):
             fixed = sum(prev_flags[k][s:P]) if s < P else 0
             slots = [o[k][i - P] for i in range(max(s, P), min(s + r.q, P + n))]
@@ -618,8 +628,11 @@ def solve_sequence_cpsat(
                 v = model.new_int_var(0, r.q, f"v[{k},{s}]")
                 model.add(sum(slots) + fixed - r.p <= v)
                 excess.append((w["HPRC" if r.high_priority else "LPRC"], v))
+                rule.append(v)
             else:
                 model.add(sum(slots) + fixed <= r.p)
+        if soft and rule_bounds is not None and rule_bounds[k] > 0:
+            model.add(sum(rule) >= rule_bounds[k])
     # 3.4 Redundant prefix/suffix bounds (valid for the hard model only): ``r`` slots
     # hold at most ``cap(r) = p floor(r/q) + min(p, r mod q)`` cars with option ``k``, so
     # the first ``L`` slots hold between ``D_k - cap(n-L)`` and ``cap(L)`` of them, and
@@ -702,6 +715,7 @@ def restart_search(
     seed: int = 0,
     max_moves: int | None = None,
     first_budget: int = 500_000,
+    bound: int | None = None,
 ) -> SequenceResult:
     """Compiled move search (:func:`insource.plant._moves.move_search`) with restarts.
 
@@ -718,6 +732,10 @@ def restart_search(
     max_moves
         Total move budget over all runs; with ``time_limit=None`` the result is the
         same on any machine and under any load.
+    bound
+        A proven lower bound on the score: the search stops when it reaches it and
+        the result is then ``optimal`` (default: the bound of
+        :func:`insource.plant._seqbounds.score_lower_bound`).
 
     Raises
     ------
@@ -730,6 +748,8 @@ def restart_search(
         raise ValueError("restart_search needs time_limit or max_moves (or both)")
     start = time.perf_counter()
     w = _weights(inst)
+    if bound is None:
+        bound, _ = score_lower_bound(inst, w, partial_end=_partial_end(inst))
     wr = [w["HPRC" if r.high_priority else "LPRC"] for r in inst.ratios]
     wp = w["PCC"] if inst.colours else 0
     # shares of swap, insertion and reversal moves: more reversals without paint (a
@@ -740,7 +760,7 @@ def restart_search(
     greedy = greedy_sequence(inst)
     best_seq, best = greedy, evaluate_sequence(inst, greedy).score
     current, budget, done, run = greedy, first_budget, 0, 0
-    while best > 0 and inst.n_cars >= 2:  # (one car: no move to make)
+    while best > bound and inst.n_cars >= 2:  # (one car: no move to make)
         left = None if time_limit is None else time_limit - (time.perf_counter() - start)
         if left is not None and left <= 0:
             break
@@ -764,7 +784,7 @@ def restart_search(
             best_seq, best, current = seq, score, seq
         else:
             current, budget = greedy, int(1.5 * budget)
-    return _heuristic_result(inst, "local search", best_seq, start)
+    return _heuristic_result(inst, "local search", best_seq, start, bound)
 
 
 def sequence_cars(
@@ -788,6 +808,20 @@ def sequence_cars(
     move search alone; ``tabu``: the vectorised tabu search
     (:func:`insource.plant._tabu.tabu_search`, plain car sequencing only: no paint, no
     cars of day J-1) instead of it, then CP-SAT as in ``auto``; ``cpsat``: CP-SAT only.
+
+    ``bound`` is a proven lower bound on the score: the largest of the rule-by-rule
+    and paint bound of :func:`insource.plant._seqbounds.score_lower_bound` (computed
+    first, in well under a second; the local search stops when it reaches it), for
+    plain car sequencing above it the bound on groups of interacting rules of
+    :func:`insource.plant._seqbounds.interaction_bound` (3/4 of the time left after
+    the local search, stopping once it meets the best score; it proves the optima of
+    the five infeasible 100-car CSPLib instances), 1 when CP-SAT proves the
+    hard model infeasible, and the soft CP-SAT model's bound (which starts from the
+    rule bounds, added as cuts). ``status`` is ``optimal`` when the
+    score equals the bound, ``infeasible`` for plain car sequencing whose hard rules
+    are proven unsatisfiable (bound >= 1) by a sequence above the bound, else
+    ``feasible``. A positive rule bound makes the hard CP-SAT model pointless, so it
+    is skipped.
 
     ``max_moves`` replaces the local search's clock by budgets: the move search stops
     after ``max_moves`` moves and the tabu search (``auto`` and ``tabu``) after
@@ -814,12 +848,14 @@ def sequence_cars(
             "use auto or local",
         )
     _check_instance(inst)
+    lower, rule_bounds = score_lower_bound(inst, _weights(inst), partial_end=_partial_end(inst))
     if method == "local" or (method == "auto" and inst.colours):
         return restart_search(
             inst,
             time_limit=None if max_moves is not None else time_limit,
             seed=seed,
             max_moves=max_moves,
+            bound=lower,
         )
     if method == "cpsat":
         ls = local_search_sequence(inst, time_limit=0.0, max_moves=0)
@@ -832,8 +868,9 @@ def sequence_cars(
             time_limit=None if max_moves is not None else share * time_limit,
             seed=seed,
             max_moves=max_moves,
+            bound=lower,
         )
-        if ls.evaluation.score > 0 and not inst.previous:
+        if ls.evaluation.score > lower and not inst.previous:
             # a second neighbourhood: steepest-descent tabu search from the greedy start
             left = max(0.0, 0.8 * time_limit - (time.perf_counter() - start))
             tabu = _tabu_result(inst, left, seed, start, max_moves)
@@ -841,17 +878,33 @@ def sequence_cars(
                 ls = tabu
     if max_moves is not None and method != "cpsat":
         deadline = time.perf_counter() + 0.2 * time_limit
-    if ls.evaluation.score == 0:
-        return replace(ls, seconds=time.perf_counter() - start)
-    hard = solve_sequence_cpsat(
-        inst,
-        time_limit=0.5 * max(0.0, deadline - time.perf_counter()),
-        seed=seed,
-        workers=workers,
-        hint=ls.sequence,
-    )
-    if hard.status in ("optimal", "feasible"):
-        return replace(hard, seconds=time.perf_counter() - start)
+    if ls.evaluation.score > lower and not inst.previous:
+        # options interacting: bounds on groups of rules (3/4 of the time left: on
+        # the hard CSPLib instances they prove what CP-SAT does not in minutes)
+        weights = _weights(inst)
+        grouped = interaction_bound(
+            inst,
+            [weights["HPRC" if r.high_priority else "LPRC"] for r in inst.ratios],
+            rule_bounds,
+            time_limit=0.75 * max(0.0, deadline - time.perf_counter()),
+            target=ls.evaluation.score,
+        )
+        lower = max(lower, grouped)
+    if ls.evaluation.score <= lower:  # (the bound is reached: optimal)
+        return replace(ls, status="optimal", bound=lower, seconds=time.perf_counter() - start)
+    if lower == 0:
+        hard = solve_sequence_cpsat(
+            inst,
+            time_limit=0.5 * max(0.0, deadline - time.perf_counter()),
+            seed=seed,
+            workers=workers,
+            hint=ls.sequence,
+        )
+        if hard.status in ("optimal", "feasible"):
+            return replace(hard, seconds=time.perf_counter() - start)
+        hard_infeasible = hard.status == "infeasible"
+    else:  # a rule alone cannot be met: the hard model is infeasible
+        hard_infeasible = True
     soft = solve_sequence_cpsat(
         inst,
         time_limit=max(0.1, deadline - time.perf_counter()),
@@ -859,13 +912,14 @@ def sequence_cars(
         workers=workers,
         soft=True,
         hint=ls.sequence,
+        rule_bounds=rule_bounds,
     )
     best = soft if soft.sequence and soft.evaluation.score <= ls.evaluation.score else ls
-    bound = max(soft.bound, hard.bound)
+    bound = max(soft.bound, lower, 1 if hard_infeasible else 0)
     if best.evaluation.score <= bound:
         status = "optimal"
     else:
-        status = "infeasible" if hard.status == "infeasible" else "feasible"
+        status = "infeasible" if hard_infeasible else "feasible"
     return replace(best, status=status, bound=bound, seconds=time.perf_counter() - start)
 
 
