@@ -174,21 +174,15 @@ def _uptime() -> str:
         return f"load average {os.getloadavg()}"
 
 
-def bench_throughput(
-    model: RiskModel, n: int = 100_000, n_pandas: int = 30, reps: int = 3
-) -> dict[tuple[str, int], tuple[float, float]]:
-    """Fused kernel against the NumPy evaluator against pandas, 1 and 2 threads, one process.
-
-    Every (engine, threads) pair runs ``reps`` times, interleaved; the best
-    wall time and the CPU time of that run are reported. Returns them.
-    """
-    x = sample(model.marginals, n, "lhs", 0, model.correlation).values
-    for engine in ENGINES:  # warm-up (and the kernel loaded from Numba's cache)
-        evaluate(model.policies, x[:2048], model.x0, model.scenario_column, engine=engine)
+def _time_engines(
+    model: RiskModel, x: np.ndarray, reps: int
+) -> tuple[
+    dict[tuple[str, int], tuple[float, float]], dict[tuple[str, int], np.ndarray], list[float], int
+]:
+    """Every (engine, threads) pair ``reps`` times, interleaved: best (wall, CPU), results, loads, cells."""
     best: dict[tuple[str, int], tuple[float, float]] = {}
     got: dict[tuple[str, int], np.ndarray] = {}
     loads: list[float] = []
-    print(f"  {_uptime()}")
     for _ in range(reps):
         for engine in ENGINES:
             for k in THREADS:
@@ -200,9 +194,25 @@ def bench_throughput(
                     (engine, k),
                     loads,
                 )
+    pol = model.policies[0]
+    return best, got, loads, len(x) * len(model.policies) * pol.n_months * len(pol.markets)
+
+
+def bench_throughput(
+    model: RiskModel, n: int = 100_000, n_pandas: int = 30, reps: int = 3
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """Fused kernel against the NumPy evaluator against pandas, 1 and 2 threads, one process.
+
+    Every (engine, threads) pair runs ``reps`` times, interleaved; the best
+    wall time and the CPU time of that run are reported. Returns them.
+    """
+    x = sample(model.marginals, n, "lhs", 0, model.correlation).values
+    for engine in ENGINES:  # warm-up (and the kernel loaded from Numba's cache)
+        evaluate(model.policies, x[:2048], model.x0, model.scenario_column, engine=engine)
+    print(f"  {_uptime()}")
+    best, got, loads, cells = _time_engines(model, x, reps)
     T = model.policies[0].n_months
     M = len(model.policies[0].markets)
-    cells = n * len(model.policies) * T * M
     print(
         f"evaluator: {n:,} samples x {len(model.policies)} options x {T} months x {M} products "
         f"= {cells / 1e6:.0f} M cells; load {min(loads):.1f}-{max(loads):.1f} during the runs"
@@ -268,23 +278,9 @@ def bench_issue_example(n: int = 100_000, reps: int = 3) -> None:
     model = _model_132()
     x = sample(model.marginals, n, "lhs", 0, model.correlation).values
     evaluate(model.policies, x[:2048], model.x0, model.scenario_column)
-    best: dict[object, tuple[float, float]] = {}
-    loads: list[float] = []
-    got = {}
-    for _ in range(reps):
-        for engine in ENGINES:
-            for k in THREADS:
-                got[engine, k] = _timed(
-                    lambda e=engine, k=k: evaluate(
-                        model.policies, x, model.x0, model.scenario_column, threads=k, engine=e
-                    ),
-                    best,
-                    (engine, k),
-                    loads,
-                )
+    best, got, loads, cells = _time_engines(model, x, reps)
     T = model.policies[0].n_months
     M = len(model.policies[0].markets)
-    cells = n * len(model.policies) * T * M
     print(
         f"issue example: {n:,} samples x {len(model.policies)} options x {T} months x {M} products "
         f"= {cells / 1e6:.1f} M cells (target: within 3 s, 60 M cells/s); "
@@ -311,7 +307,7 @@ def bench_compile() -> None:
     code = (
         "import time, numpy as np\n"
         "from benchmarks.bench_risk import _model\n"
-        "from insource.risk._evaluate import ENGINES, evaluate\n"
+        "from insource.risk._evaluate import evaluate\n"
         "m = _model()\n"
         "t, c = time.perf_counter(), time.process_time()\n"
         "evaluate(m.policies, m.x0[None, :], m.x0, m.scenario_column)\n"

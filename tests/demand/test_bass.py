@@ -234,3 +234,20 @@ def test_simulate_with_noise_adds_the_residual_scale() -> None:
     noisy = model.simulate(4000, 5, t0, t0 + 1, noise=True)
     assert model.sigma_ == pytest.approx(300, rel=0.35)
     np.testing.assert_allclose((noisy - plain).std(axis=0), model.sigma_, rtol=0.05)
+
+
+def test_profile_intervals_of_an_exact_fit_are_points_not_a_crash() -> None:
+    # a noise-free series leaves the sum of squares no margin: every profile
+    # interval collapses to the estimate (it used to raise from brentq for p, q)
+    model = BassModel(n_boot=0).fit(_interval_series(100_000, 0.01, 0.35, 40))
+    for k in ("m", "p", "q"):
+        lo, hi = model.profile_interval(0.9, k)
+        assert lo <= model.params_[k] <= hi
+        assert hi - lo <= 1e-4 * model.params_[k]
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5])
+def test_profile_interval_level_outside_zero_one_is_a_clear_error(level: float) -> None:
+    model = BassModel(n_boot=0).fit(WANG_SALES)
+    with pytest.raises(InsourceError, match="not in"):
+        model.profile_interval(level, "p")

@@ -70,22 +70,21 @@ def test_contract_price_moves_the_npv_by_the_discounted_units_bought(
     assert npv[1] - npv[0] == pytest.approx(-10.0 * bought, rel=1e-9)
 
 
+@pytest.mark.parametrize("engine", ["fused", "numpy"])
 def test_more_demand_than_the_line_can_make_is_bought_then_lost(
-    tiny_plans: tuple[Case, Comparison],
+    tiny_plans: tuple[Case, Comparison], engine: str
 ) -> None:
     case, cmp = tiny_plans
     model = risk_model(case, cmp)
     pol = model.policies[model.options.index("make")]
     # after the dual months the contract may take no share: extra demand is lost
-    dx = np.zeros((1, len(model.x0)))
+    x0 = model.x0[None, :]
     big = pol.demand.copy()
     scale = 30.0  # 2250 a month: more than the line's 400 (2026) or 800 (2027) units
-    from insource.risk import evaluate_policy
-
-    base = evaluate_policy(pol, dx)[0]
+    base = evaluate([pol], x0, model.x0, engine=engine)[0, 0]
     pol.demand = big * scale
     try:
-        more = evaluate_policy(pol, dx)[0]
+        more = evaluate([pol], x0, model.x0, engine=engine)[0, 0]
     finally:
         pol.demand = big
     assert more > base  # the extra units the line can make still earn their margin
@@ -322,3 +321,18 @@ def test_fused_kernel_agrees_with_the_numpy_reference_on_random_policies(
     _close(got, want, flows, 1e-12)
     # any grouping of the samples gives the same bits
     assert np.array_equal(got, evaluate(pols, x, x0, inputs, block=7, threads=1))
+
+
+def test_unknown_engine_and_missing_scenario_are_clear_errors(
+    tiny_plans: tuple[Case, Comparison],
+) -> None:
+    from insource.errors import InsourceError
+
+    case, cmp = tiny_plans
+    model = risk_model(case, cmp)
+    x = model.x0[None, :]
+    with pytest.raises(InsourceError, match="unknown evaluation engine"):
+        evaluate(model.policies, x, model.x0, engine="gpu")
+    x = np.column_stack([x, [model.policies[0].demand.shape[0]]])  # one past the last
+    with pytest.raises(InsourceError, match="does not exist"):
+        evaluate(model.policies, x, np.append(model.x0, 0.0), scenario_column=x.shape[1] - 1)

@@ -339,6 +339,8 @@ class BassModel:
         if param not in ("m", "p", "q"):
             raise InsourceError(f"unknown parameter {param!r}", "use 'm', 'p' or 'q'")
         level = self.level if level is None else level
+        if not 0 < level < 1:
+            raise InsourceError(f"level {level} is not in (0, 1)", "use for example 0.9")
         obs = self.obs_
         n = len(obs)
         if n <= self.n_params:
@@ -493,6 +495,8 @@ def _outward_root(f: Callable[[float], float], centre: float, end: float, step: 
     """
     from scipy.optimize import brentq
 
+    if f(centre) > 0:  # an exact fit leaves no margin: the interval is the point
+        return centre
     direction = 1.0 if end > centre else -1.0
     a, d = centre, step
     while True:

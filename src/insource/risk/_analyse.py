@@ -3,7 +3,7 @@ r"""The risk analysis of a case: sample, evaluate every option, summarise, rank 
 :func:`analyse` plans every option once (or takes a comparison), turns each
 optimised plan into a fixed policy, draws seeded samples of the uncertain
 inputs chunk by chunk (here, or on Dask workers for large runs) and evaluates
-the policies on them with the vectorised evaluator. The chunking is fixed
+the policies on them with the evaluator (the fused Numba kernel). The chunking is fixed
 before any work is sent anywhere, so the answer depends on the seed only.
 """
 

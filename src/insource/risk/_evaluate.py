@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from insource.errors import InsourceError
 from insource.finance import depreciation_schedule, discount_factor
 from insource.risk._kernel import discounted_ebitda, pack, row_dot
 from insource.risk._policy import Policy
@@ -59,7 +60,7 @@ __all__ = ["BLOCK", "ENGINES", "default_threads", "discount", "evaluate", "evalu
 #: each at 120 months).
 BLOCK = 1024
 
-#: glibc ``mallopt`` settings (parameter, value) the evaluator asks for: serve
+#: glibc ``mallopt`` settings (parameter, value) the NumPy reference engine asks for: serve
 #: blocks' temporaries from the heap (mmap threshold 32 MB) and keep up to
 #: 64 MB of freed memory instead of handing it back after every block. With
 #: glibc's defaults every temporary above 128 KiB is mapped and unmapped, and
@@ -355,6 +356,7 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Evaluation engines: the compiled kernel (default) and the NumPy reference.
 ENGINES = ("fused", "numpy")
 
 
@@ -388,6 +390,18 @@ def evaluate(
 
     Parameters
     ----------
+    policies
+        The options to evaluate, one column of the result each.
+    x
+        Sampled inputs, shape (n, d).
+    x0
+        The case's own input values, shape (d,); the policies' inputs are
+        affine in ``x - x0``.
+    scenario_column
+        Column of ``x`` holding a demand-scenario index (negative: the base
+        scenario), or ``None``.
+    block
+        Samples per block.
     threads
         Threads to use; ``None``: :func:`default_threads` (the cores this
         process may use). Never more than there are blocks.
@@ -401,8 +415,19 @@ def evaluate(
 
     """
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        raise InsourceError(
+            f"unknown evaluation engine {engine!r}",
+            "use 'fused' (the default) or 'numpy' (the reference)",
+        )
     x = np.atleast_2d(np.asarray(x, dtype=float))
+    if scenario_column is not None and len(x) and policies:
+        top = int(x[:, scenario_column].max())
+        have = min(pol.demand.shape[0] for pol in policies)
+        if top >= have:
+            raise InsourceError(
+                f"sampled demand scenario {top} does not exist: the policies have {have}",
+                "draw scenario indices below the number of demand scenarios",
+            )
     fused = engine == "fused"
     if fused:
         packed = [pack(pol) for pol in policies]
