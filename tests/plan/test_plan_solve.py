@@ -180,6 +180,15 @@ def test_status_quo_start_is_the_status_quo_and_reaches_the_optimum(make_case):
     plain = solve_model(build_model(d))
     started = solve_model(build_model(d), start=start)
     assert started.objective == pytest.approx(plain.objective, rel=1e-9)
+    # the same floor is the lower bound of the strong model's shifts (the own
+    # line); the textbook and the elastic models keep the line's minimum, 0
+    low = build_model(d).variables["Line-shifts"].lower.transpose("line", "period").to_numpy()
+    assert low[0].tolist() == [1, 1, 1] + [0] * 9
+    textbook = dataclasses.replace(d, settings=PlanSettings(formulation="textbook"))
+    assert (build_model(textbook).variables["Line-shifts"].lower == 0).all()
+    assert (build_model(d, elastic=True).variables["Line-shifts"].lower == 0).all()
+    # the floor is valid: the textbook model (without it) has the same optimum
+    assert solve_model(build_model(textbook)).objective == pytest.approx(plain.objective, rel=1e-6)
 
 
 def test_time_limit_before_any_plan_exits_2(make_dir, capsys):

@@ -16,9 +16,12 @@ import numpy as np
 import xarray as xr
 from linopy.solvers import Solver
 
-__all__ = ["Resolver", "SolveOutcome", "solve_model"]
+__all__ = ["HEURISTIC_SHARE", "Resolver", "SolveOutcome", "solve_model"]
 
 Start = dict[str, Any]
+#: Share of the time limit after which fix-and-optimise stops and the MIP
+#: runs from its plan (the background MIP, if any, runs throughout).
+HEURISTIC_SHARE = 0.75
 Bounds = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
@@ -140,8 +143,8 @@ class _BoundSolve:
         self.highs: Any = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.passModel(h.getModel())
-        log = str(h.getOptionValue("log_file"))
-        if bool(h.getOptionValue("output_flag")) and log:
+        log = str(h.getOptionValue("log_file")[1])  # highspy: (status, value)
+        if bool(h.getOptionValue("output_flag")[1]) and log:
             self.highs.setOptionValue("log_file", log + ".bound")
             self.highs.setOptionValue("output_flag", True)
             self.highs.setOptionValue("log_to_console", False)
@@ -422,7 +425,7 @@ def solve_model(
     rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None = None,
     options: dict[str, Any] | None = None,
     neighbourhoods: dict[str, np.ndarray] | None = None,
-    heuristic_share: float = 0.5,
+    heuristic_share: float = HEURISTIC_SHARE,
     background_bound: bool = False,
 ) -> SolveOutcome:
     """Solve ``m`` with HiGHS and classify the outcome.
@@ -549,7 +552,7 @@ class Resolver:
         self._labels = {name: da.to_numpy() for name, da in self._shapes.items()}
         self._mip = bool(m.binaries.nvars or m.integers.nvars)
         #: as in :func:`solve_model`, for solves with ``neighbourhoods``
-        self.heuristic_share = 0.5
+        self.heuristic_share = HEURISTIC_SHARE
         self.background_bound = False
 
     def _entries(

@@ -33,6 +33,7 @@ from functools import partial
 import numpy as np
 
 from insource.plan._data import PlanData
+from insource.plan._model import shift_floor
 
 __all__ = [
     "WARM_START_INTEGERS",
@@ -116,19 +117,7 @@ def status_quo_start(d: PlanData) -> dict[str, np.ndarray]:
     months = d.allowed_start.indexes["period"]
     for line, product, month in d.forced_start:  # the option's one start
         z[lines.get_loc(line), products.get_loc(product), months.get_loc(month)] = 1.0
-    hours = d.hours.transpose("line", "period").to_numpy()
-    other = d.other_hours.transpose("line", "period").to_numpy()
-    need = np.ceil(np.divide(other, hours, out=np.zeros_like(other), where=hours > 0) - 1e-9)
-    free = d.shift_free.transpose("line", "period").to_numpy()
-    block = np.cumsum(free, axis=1)  # shifts are held within a block
-    n = np.zeros_like(need)
-    for i in range(need.shape[0]):  # over lines, not periods
-        peak = np.zeros(int(block[i].max()) + 1)
-        np.maximum.at(peak, block[i], need[i])
-        n[i] = peak[block[i]]
-    low = d.min_shifts.to_numpy()[:, None]
-    high = d.max_shifts.to_numpy()[:, None]
-    out = {"Capability-start": z, "Line-shifts": np.clip(n, low, high)}
+    out = {"Capability-start": z, "Line-shifts": shift_floor(d)}
     if not d.contracts.empty:
         out["Contract-exit"] = np.zeros(d.exit_allowed.shape)
     return out
