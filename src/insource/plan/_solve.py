@@ -179,12 +179,18 @@ def _run_fixed(
     lower: np.ndarray,
     upper: np.ndarray,
     warm: np.ndarray | None = None,
+    cost: tuple[np.ndarray, float] | None = None,
 ) -> _Incumbent | None:
     """Solve with the integer columns ``cols`` fixed at ``values``, then free them again.
 
     With every integer column fixed this is an LP after presolve; with some
     left free (a neighbourhood), a small MIP started from the full plan
-    ``warm``.
+    ``warm``. ``cost``: the column costs and offset; the plan's objective is
+    computed from them, since HiGHS 1.16 can report a neighbourhood's
+    objective wrongly when its presolve keeps the start "in the reduced
+    space" (seen on 50x30x120: the start of objective -3.8190e12 reported
+    as -3.8155e12, which then stalled fix-and-optimise at a value no plan
+    had).
     """
     v = np.clip(np.round(values), lower[cols], upper[cols])
     h.changeColsBounds(len(cols), cols.astype(np.int32), v, v)
@@ -197,7 +203,10 @@ def _run_fixed(
     info = h.getInfo()
     if int(info.primal_solution_status) == 2:
         x = np.asarray(h.getSolution().col_value, dtype=float)
-        out = _Incumbent(x, float(info.objective_function_value))
+        value = float(info.objective_function_value)
+        if cost is not None:
+            value = float(cost[0] @ x) + cost[1]
+        out = _Incumbent(x, value)
     h.changeColsBounds(len(cols), cols.astype(np.int32), lower[cols], upper[cols])
     return out
 
@@ -231,6 +240,7 @@ def _fix_and_optimise(
     lp = h.getLp()
     lower = np.asarray(lp.col_lower_, dtype=float)
     upper = np.asarray(lp.col_upper_, dtype=float)
+    cost = (np.asarray(lp.col_cost_, dtype=float), float(lp.offset_))
     names = [n for n in groups if n in m.variables]
     where = {n: _columns(m, n, column) for n in names}
     cols = np.concatenate([where[n][0] for n in names]).astype(np.int64)
@@ -247,7 +257,7 @@ def _fix_and_optimise(
     best: _Incumbent | None = None
     for start in candidates:  # each an LP after presolve: run to its end
         h.setOptionValue("time_limit", max(hard_deadline - time.perf_counter(), 1.0))
-        got = _run_fixed(h, cols, ints(start), lower, upper)
+        got = _run_fixed(h, cols, ints(start), lower, upper, cost=cost)
         if got is not None and (best is None or sign * (got.objective - best.objective) > 0):
             best = got
     if best is None:
@@ -265,7 +275,7 @@ def _fix_and_optimise(
                 break
             fix = cols[~member[g]]
             h.setOptionValue("time_limit", max(left / (member.shape[0] - g), 1.0))
-            got = _run_fixed(h, fix, best.x[fix], lower, upper, warm=best.x)
+            got = _run_fixed(h, fix, best.x[fix], lower, upper, warm=best.x, cost=cost)
             if got is not None and sign * (got.objective - best.objective) > 0:
                 best = got
         if sign * (best.objective - before) <= abs(before) * gap / 10:
