@@ -8,11 +8,15 @@ data and model, wall and CPU), microseconds per variable, peak memory of the
 process after the build (ru_maxrss), time to a 0.5% gap (or the gap at the
 limit) and the gap at 60 s (read from the HiGHS log), on 2 threads.
 
-Variants: *strong+fo* (bounds from capacity and demand, starts on a
-quarterly grid; the LP relaxation, the status quo and the relaxation rounded
-as candidate starts, improved by fix-and-optimise over groups of lines for
-half the time, then the MIP from the best plan: what ``insource plan`` does
-on large models), *strong+start* (the status quo alone as the MIP start),
+Variants: *strong+fo* (bounds from capacity and demand, the shift floor,
+starts on a quarterly grid; the MIP on a copy of the model in a background
+thread for its bound from the first second; the LP relaxation, the status quo
+and the relaxation rounded as candidate starts, improved by fix-and-optimise
+over groups of lines and of products, alternating, for three quarters of the
+time, then the MIP from the best plan: what ``insource plan`` does on large
+models), *strong+fo-lines* (the fourth pass's heuristic: line groups only,
+half the time, no background bound), *strong+start* (the status quo alone
+as the MIP start),
 *strong* (no start), *textbook* (big-M with an arbitrary constant and a
 start binary every month) and, on request, *strong+lpround* (the start
 rounded from the LP relaxation, no fix-and-optimise).
@@ -30,19 +34,23 @@ from pathlib import Path
 from benchmarks.synthetic import write_case
 from insource.case import load_case
 from insource.plan import PlanSettings, build_model, plan_data, select_option, solve_model
-from insource.plan._start import line_groups, relaxation_start, status_quo_start
+from insource.plan._solve import HEURISTIC_SHARE
+from insource.plan._start import line_groups, neighbourhoods, relaxation_start, status_quo_start
 
 SIZES = os.environ.get("BENCH_PLAN_SIZES", "5x4x120,20x10x60,20x10x120,50x30x120")
 LIMIT = float(os.environ.get("BENCH_PLAN_LIMIT", "120"))
 BUILD_ONLY = os.environ.get("BENCH_PLAN_BUILD_ONLY", "") not in ("", "0")
 VARIANTS = {
     "strong+fo": (PlanSettings(start_step=3), "fix_and_optimise"),
+    "strong+fo-lines": (PlanSettings(start_step=3), "fix_and_optimise_lines"),
     "strong+start": (PlanSettings(start_step=3), "status_quo"),
     "strong": (PlanSettings(start_step=3), ""),
     "textbook": (PlanSettings(start_step=1, formulation="textbook"), ""),
     "strong+lpround": (PlanSettings(start_step=3), "rounded"),
 }
-CHOSEN = os.environ.get("BENCH_PLAN_VARIANTS", "strong+fo,strong+start,textbook").split(",")
+CHOSEN = os.environ.get(
+    "BENCH_PLAN_VARIANTS", "strong+fo,strong+fo-lines,strong+start,textbook"
+).split(",")
 _TIME = re.compile(r"^\d+(\.\d+)?s$")
 _GAP = re.compile(r"^(\d+(\.\d+)?%|inf|Large)$")
 
@@ -87,19 +95,25 @@ def run_one(folder: Path, settings: PlanSettings, start: str, log: Path) -> dict
     if BUILD_ONLY:
         return out
     log.unlink(missing_ok=True)
-    fo = start == "fix_and_optimise"
+    fo = start.startswith("fix_and_optimise")
+    lines_only = start == "fix_and_optimise_lines"
+    c3 = _cpu()
     outcome = solve_model(
         m,
         time_limit=LIMIT,
         gap=0.005,
         threads=2,
-        start=status_quo_start(d) if start in ("status_quo", "fix_and_optimise") else None,
-        rounded_start=relaxation_start(d) if start in ("rounded", "fix_and_optimise") else None,
-        neighbourhoods=line_groups(d) if fo else None,
+        start=status_quo_start(d) if start == "status_quo" or fo else None,
+        rounded_start=relaxation_start(d) if start == "rounded" or fo else None,
+        neighbourhoods=(line_groups(d) if lines_only else neighbourhoods(d)) if fo else None,
         options={"output_flag": True, "log_to_console": False, "log_file": str(log)},
+        heuristic_share=0.5 if lines_only else HEURISTIC_SHARE,
+        background_bound=fo and not lines_only,
     )
     reached = outcome.status == "optimal"
     out.update(
+        solve_cpu_s=_cpu() - c3,
+        load=os.getloadavg()[0],
         solve_s=outcome.seconds,
         status=outcome.status,
         gap=outcome.gap,
@@ -113,8 +127,8 @@ def run_one(folder: Path, settings: PlanSettings, start: str, log: Path) -> dict
 def main() -> None:
     print(f"time limit {LIMIT:.0f} s per solve, 2 threads, target gap 0.5%; CPU times in us/var")
     print(
-        "size         variant       vars     ints   data_s model_s cpu_s  us/var model_us/var"
-        "  peak_MB  to 0.5%            gap@60s"
+        "size         variant         vars     ints   data_s model_s cpu_s  us/var model_us/var"
+        "  peak_MB  to 0.5%            gap@60s  solve_cpu_s  load"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for size in SIZES.split(","):
@@ -125,11 +139,14 @@ def main() -> None:
                 settings, start = VARIANTS[name]
                 r = run_one(folder, settings, start, Path(tmp) / "highs.log")
                 times[name] = r
+                cpu, load = r.get("solve_cpu_s"), r.get("load")
                 print(
-                    f"{size:12s} {name:13s} {r['vars']:<8} {r['ints']:<6} {r['data_s']:6.2f} "
+                    f"{size:12s} {name:15s} {r['vars']:<8} {r['ints']:<6} {r['data_s']:6.2f} "
                     f"{r['model_s']:7.2f} {r['build_cpu_s']:5.2f} {r['us_per_var']:7.1f} "
                     f"{r['model_us_per_var']:12.1f} {r['peak_mb']:8.1f}  "
-                    f"{r.get('to_gap', '-'):18s} {r.get('gap_60', '-')}",
+                    f"{r.get('to_gap', '-'):18s} {r.get('gap_60', '-'):8s} "
+                    f"{'-' if cpu is None else f'{cpu:11.1f}'}  "
+                    f"{'-' if load is None else f'{load:.1f}'}",
                     flush=True,
                 )
             if BUILD_ONLY or "textbook" not in times:

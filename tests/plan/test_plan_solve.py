@@ -11,9 +11,11 @@ from insource.cli import main
 from insource.plan import PlanSettings, build_model, plan_data, select_option, solve_model
 from insource.plan._model import objective_constant
 from insource.plan._results import collect_results, solution_arrays
-from insource.plan._solve import Resolver, _relaxation_bound
+from insource.plan._solve import Resolver, _BoundSolve, _relaxation_bound
 from insource.plan._start import (
     line_groups,
+    neighbourhoods,
+    product_groups,
     relaxation_start,
     round_relaxation,
     status_quo_start,
@@ -92,6 +94,74 @@ def test_line_groups_partition_the_decisions(make_case):
         assert g["Contract-exit"].any()
 
 
+def test_product_groups_free_a_products_starts_exits_and_lines(make_case):
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    allowed = d.allowed_start.transpose("line", "product", "period").to_numpy()
+    exits = d.exit_allowed.transpose("contract", "period").to_numpy()
+    of = d.of_product.transpose("contract", "product").to_numpy() > 0
+    for most in (1, 10_000):  # a product each, or all products in one group
+        g = product_groups(d, most=most)
+        z, n, e = g["Capability-start"], g["Line-shifts"], g["Contract-exit"]
+        # each allowed start and each allowed exit is free in exactly one group
+        assert (z.sum(axis=0) == allowed).all()
+        assert (e.sum(axis=0) == exits).all()
+        for k in range(z.shape[0]):  # over groups
+            products = z[k].any(axis=(0, 2)) | (of[e[k].any(axis=1)]).any(axis=0)
+            # the group's lines are exactly those that can start one of its products
+            assert (n[k].all(axis=1) == allowed[:, products].any(axis=(1, 2))).all()
+            assert (n[k].any(axis=1) == n[k].all(axis=1)).all()
+            # a product's starts are free on every line at once
+            assert (z[k][:, products] == allowed[:, products]).all()
+    both = neighbourhoods(d, most=1)
+    lines, products = line_groups(d, most=1), product_groups(d, most=1)
+    n_l, n_p = len(lines["Line-shifts"]), len(products["Line-shifts"])
+    assert len(both["Line-shifts"]) == n_l + n_p
+    # alternating: line group 0, product group 0, line group 1, ...
+    assert (both["Capability-start"][0] == lines["Capability-start"][0]).all()
+    assert (both["Capability-start"][1] == products["Capability-start"][0]).all()
+
+
+def test_product_neighbourhoods_reach_the_optimum(make_case):
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    plain = solve_model(build_model(d))
+    improved = solve_model(
+        build_model(d),
+        start=status_quo_start(d),
+        rounded_start=relaxation_start(d),
+        neighbourhoods=neighbourhoods(d, most=1),
+    )
+    assert improved.status == plain.status == "optimal"
+    assert improved.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_background_bound_bounds_the_optimum_and_leaves_the_plan(make_case):
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    plain = solve_model(build_model(d))
+    assert plain.status == "optimal"
+    both = solve_model(
+        build_model(d),
+        time_limit=120,
+        start=status_quo_start(d),
+        rounded_start=relaxation_start(d),
+        neighbourhoods=product_groups(d, most=1),
+        background_bound=True,
+    )
+    assert both.status == "optimal"
+    assert both.objective == pytest.approx(plain.objective, rel=1e-9)
+    # the copy in the background, run to its end: its dual bound is within its
+    # gap above the optimum (maximising), and the caller's model is untouched
+    solver = Resolver(build_model(d))
+    bg = _BoundSolve(solver.highs, 120, 1e-6, None)
+    bg.highs.joinSolve(bg.thread)
+    bound = bg.stop()
+    assert plain.objective - 1e-9 * abs(plain.objective) <= bound
+    assert bound <= plain.objective + 1e-6 * abs(plain.objective) + 1e-6
+    assert solver.highs.getInfo().primal_solution_status == 0  # nothing solved on it
+
+
 def test_status_quo_start_is_the_status_quo_and_reaches_the_optimum(make_case):
     lines = (
         "id,site,rate,hours_per_shift,days_per_year,min_shifts,max_shifts,shift_step_months\n"
@@ -110,6 +180,15 @@ def test_status_quo_start_is_the_status_quo_and_reaches_the_optimum(make_case):
     plain = solve_model(build_model(d))
     started = solve_model(build_model(d), start=start)
     assert started.objective == pytest.approx(plain.objective, rel=1e-9)
+    # the same floor is the lower bound of the strong model's shifts (the own
+    # line); the textbook and the elastic models keep the line's minimum, 0
+    low = build_model(d).variables["Line-shifts"].lower.transpose("line", "period").to_numpy()
+    assert low[0].tolist() == [1, 1, 1] + [0] * 9
+    textbook = dataclasses.replace(d, settings=PlanSettings(formulation="textbook"))
+    assert (build_model(textbook).variables["Line-shifts"].lower == 0).all()
+    assert (build_model(d, elastic=True).variables["Line-shifts"].lower == 0).all()
+    # the floor is valid: the textbook model (without it) has the same optimum
+    assert solve_model(build_model(textbook)).objective == pytest.approx(plain.objective, rel=1e-6)
 
 
 def test_time_limit_before_any_plan_exits_2(make_dir, capsys):

@@ -34,7 +34,14 @@ from linopy.constants import TERM_DIM
 from insource.plan._data import TEXTBOOK_BIG_M, PlanData
 from insource.plan._terms import capex_weights, fy_weights, objective_terms, period_weights
 
-__all__ = ["ELASTIC", "Bounds", "build_model", "objective_parts", "policy_bounds"]
+__all__ = [
+    "ELASTIC",
+    "Bounds",
+    "build_model",
+    "objective_parts",
+    "policy_bounds",
+    "shift_floor",
+]
 
 #: Constraint families that get a slack in the elastic relaxation, with what
 #: a positive slack means.
@@ -206,16 +213,49 @@ def define_capability_variables(m: linopy.Model, d: PlanData, fixed: Fixed | Non
     )
 
 
-def define_line_variables(m: linopy.Model, d: PlanData, fixed: Fixed | None = None) -> None:
-    r"""Shifts per own line and month, :math:`n_{l,t} \in \{\underline n_l..\overline n_l\}`."""
+def shift_floor(d: PlanData) -> np.ndarray:
+    r"""``[line, period]``: the fewest shifts that carry each line's other load.
+
+    .. math:: \nu_{l,t} = \min\Big(\overline n_l,\ \max\big(\underline n_l,
+        \max_{t' \in b(t)} \lceil O_{l,t'} / H_{l,t'} \rceil\big)\Big)
+
+    with :math:`b(t)` the months between two shift changes around :math:`t`:
+    ``Line-hours`` with :math:`x \ge 0` gives :math:`n_{l,t'} \ge O_{l,t'}/H_{l,t'}`,
+    :math:`n` is an integer, and ``Line-shift_step`` holds it over the block.
+    """
+    hours = _np(d.hours, "line", "period")
+    other = _np(d.other_hours, "line", "period")
+    need = np.ceil(np.divide(other, hours, out=np.zeros_like(other), where=hours > 0) - 1e-9)
+    block = np.cumsum(_np(d.shift_free, "line", "period"), axis=1)  # shifts held within a block
+    n = np.zeros_like(need)
+    for i in range(need.shape[0]):  # over lines, not periods
+        peak = np.zeros(int(block[i].max()) + 1)
+        np.maximum.at(peak, block[i], need[i])
+        n[i] = peak[block[i]]
+    low = d.min_shifts.to_numpy()[:, None]
+    return np.clip(n, low, d.max_shifts.to_numpy()[:, None])
+
+
+def define_line_variables(
+    m: linopy.Model, d: PlanData, fixed: Fixed | None = None, elastic: bool = False
+) -> None:
+    r"""Shifts per own line and month, :math:`n_{l,t} \in \{\underline n_l..\overline n_l\}`.
+
+    The strong formulation raises the lower bound to :func:`shift_floor`
+    :math:`\nu_{l,t}` (integer rounding of ``Line-hours``; not in the elastic
+    model, where line hours have a slack, nor in the textbook one).
+    """
     ones = xr.ones_like(d.hours)
+    lower = d.min_shifts * ones
+    if not elastic and d.settings.formulation != "textbook":
+        lower = ones.copy(data=shift_floor(d))
     _decision(
         m,
         "Line-shifts",
         fixed,
         ones.coords,
         None,
-        lower=d.min_shifts * ones,
+        lower=lower,
         upper=d.max_shifts * ones,
         integer=True,
     )
@@ -529,7 +569,7 @@ def build_model(d: PlanData, elastic: bool = False, fixed: Fixed | None = None) 
     """
     m = linopy.Model(force_dim_names=True)
     define_capability_variables(m, d, fixed)
-    define_line_variables(m, d, fixed)
+    define_line_variables(m, d, fixed, elastic=elastic)
     define_contract_variables(m, d, fixed)
     define_product_variables(m, d)
     define_balance_constraints(m, d, elastic=elastic and not d.settings.allow_lost_sales)

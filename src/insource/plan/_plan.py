@@ -32,7 +32,7 @@ from insource.plan._results import (
 from insource.plan._solve import Resolver, solve_model
 from insource.plan._start import (
     WARM_START_INTEGERS,
-    line_groups,
+    neighbourhoods,
     relaxation_start,
     status_quo_start,
 )
@@ -78,7 +78,8 @@ def plan(
             gap=gap,
             start=status_quo_start(d),
             rounded_start=relaxation_start(d),
-            neighbourhoods=line_groups(d),
+            neighbourhoods=neighbourhoods(d),
+            background_bound=True,
         )
     else:
         outcome = solve_model(m, time_limit=time_limit, gap=gap)
@@ -290,6 +291,7 @@ def compare(
         # one model for the family's options; each option is bounds on it
         m = build_model(policy_union([data[n] for k in keys for n in groups[k]]))
         solver = Resolver(m)
+        solver.background_bound = True  # used on large models only (with neighbourhoods)
         shared: ResultLayout | None = None  # labelled coordinates, once per model
         for key in keys:
             objective = None if key == keys[0] else objective_parts(m, bases[key])
@@ -308,7 +310,7 @@ def compare(
                     status_quo_start(d) if large else None,
                     objective,
                     relaxation_start(d) if large else None,
-                    line_groups(d) if large else None,
+                    neighbourhoods(d) if large else None,
                 )
                 if outcome.status == "infeasible":
                     try:  # the option's own model explains what cannot be met

@@ -16,9 +16,12 @@ import numpy as np
 import xarray as xr
 from linopy.solvers import Solver
 
-__all__ = ["Resolver", "SolveOutcome", "solve_model"]
+__all__ = ["HEURISTIC_SHARE", "Resolver", "SolveOutcome", "solve_model"]
 
 Start = dict[str, Any]
+#: Share of the time limit after which fix-and-optimise stops and the MIP
+#: runs from its plan (the background MIP, if any, runs throughout).
+HEURISTIC_SHARE = 0.75
 Bounds = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
@@ -124,6 +127,42 @@ class _Incumbent:
     objective: float
 
 
+class _BoundSolve:
+    """A copy of the HiGHS model solved as a MIP in a background thread, for its bound.
+
+    HiGHS's simplex is serial, so while the heuristic runs on one core the
+    other is mostly idle; this copy (``Highs.passModel(h.getModel())``, with
+    the caller's bounds) runs branch and bound there from the start of the
+    solve (``Highs.startSolve``, which releases the GIL), started from
+    ``start``. Its dual bound after its root's cuts is much tighter than the
+    LP relaxation's (``benchmarks/RESULTS.md``, fifth pass). :meth:`stop`
+    cancels it and returns that bound.
+    """
+
+    def __init__(self, h: Any, time_limit: float, gap: float, start: tuple[Any, Any] | None):
+        self.highs: Any = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(h.getModel())
+        log = str(h.getOptionValue("log_file")[1])  # highspy: (status, value)
+        if bool(h.getOptionValue("output_flag")[1]) and log:
+            self.highs.setOptionValue("log_file", log + ".bound")
+            self.highs.setOptionValue("output_flag", True)
+            self.highs.setOptionValue("log_to_console", False)
+        self.highs.setOptionValue("time_limit", max(float(time_limit), 1.0))
+        self.highs.setOptionValue("mip_rel_gap", float(gap))
+        if start is not None and len(start[0]):
+            self.highs.setSolution(len(start[0]), start[0], start[1])
+        self.thread = self.highs.startSolve()
+
+    def stop(self) -> float:
+        """Stop the solve (if still running); its dual bound, NaN without one."""
+        if self.highs.is_solver_running():
+            self.highs.cancelSolve()
+        self.highs.joinSolve(self.thread)
+        bound = float(self.highs.getInfo().mip_dual_bound)
+        return bound if np.isfinite(bound) else float("nan")
+
+
 def _columns(m: linopy.Model, name: str, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """HiGHS columns of variable ``name`` and their positions in its flattened labels."""
     labels = m.variables[name].labels.to_numpy().reshape(-1)
@@ -140,12 +179,18 @@ def _run_fixed(
     lower: np.ndarray,
     upper: np.ndarray,
     warm: np.ndarray | None = None,
+    cost: tuple[np.ndarray, float] | None = None,
 ) -> _Incumbent | None:
     """Solve with the integer columns ``cols`` fixed at ``values``, then free them again.
 
     With every integer column fixed this is an LP after presolve; with some
     left free (a neighbourhood), a small MIP started from the full plan
-    ``warm``.
+    ``warm``. ``cost``: the column costs and offset; the plan's objective is
+    computed from them, since HiGHS 1.16 can report a neighbourhood's
+    objective wrongly when its presolve keeps the start "in the reduced
+    space" (seen on 50x30x120: the start of objective -3.8190e12 reported
+    as -3.8155e12, which then stalled fix-and-optimise at a value no plan
+    had).
     """
     v = np.clip(np.round(values), lower[cols], upper[cols])
     h.changeColsBounds(len(cols), cols.astype(np.int32), v, v)
@@ -158,7 +203,10 @@ def _run_fixed(
     info = h.getInfo()
     if int(info.primal_solution_status) == 2:
         x = np.asarray(h.getSolution().col_value, dtype=float)
-        out = _Incumbent(x, float(info.objective_function_value))
+        value = float(info.objective_function_value)
+        if cost is not None:
+            value = float(cost[0] @ x) + cost[1]
+        out = _Incumbent(x, value)
     h.changeColsBounds(len(cols), cols.astype(np.int32), lower[cols], upper[cols])
     return out
 
@@ -192,6 +240,7 @@ def _fix_and_optimise(
     lp = h.getLp()
     lower = np.asarray(lp.col_lower_, dtype=float)
     upper = np.asarray(lp.col_upper_, dtype=float)
+    cost = (np.asarray(lp.col_cost_, dtype=float), float(lp.offset_))
     names = [n for n in groups if n in m.variables]
     where = {n: _columns(m, n, column) for n in names}
     cols = np.concatenate([where[n][0] for n in names]).astype(np.int64)
@@ -208,7 +257,7 @@ def _fix_and_optimise(
     best: _Incumbent | None = None
     for start in candidates:  # each an LP after presolve: run to its end
         h.setOptionValue("time_limit", max(hard_deadline - time.perf_counter(), 1.0))
-        got = _run_fixed(h, cols, ints(start), lower, upper)
+        got = _run_fixed(h, cols, ints(start), lower, upper, cost=cost)
         if got is not None and (best is None or sign * (got.objective - best.objective) > 0):
             best = got
     if best is None:
@@ -226,7 +275,7 @@ def _fix_and_optimise(
                 break
             fix = cols[~member[g]]
             h.setOptionValue("time_limit", max(left / (member.shape[0] - g), 1.0))
-            got = _run_fixed(h, fix, best.x[fix], lower, upper, warm=best.x)
+            got = _run_fixed(h, fix, best.x[fix], lower, upper, warm=best.x, cost=cost)
             if got is not None and sign * (got.objective - best.objective) > 0:
                 best = got
         if sign * (best.objective - before) <= abs(before) * gap / 10:
@@ -264,15 +313,42 @@ def _heuristic_start(
     gap: float | None,
     share: float,
     column: np.ndarray | None = None,
-) -> float:
+    background: bool = False,
+) -> tuple[float, _BoundSolve | None]:
     """Relaxation, candidate starts, fix-and-optimise; hand the best plan to ``h``.
 
     Leaves ``h`` ready for the MIP: the caller's gap, the time left, the plan
     found set as its solution. Returns the relaxation's bound (NaN if the
-    relaxation did not finish).
+    relaxation did not finish) and, with ``background`` and a time limit, the
+    MIP started on a copy of the model in a background thread
+    (:class:`_BoundSolve`) before anything else, which the caller stops.
     """
     deadline = float("inf") if time_limit is None else t0 + share * float(time_limit)
     end = float("inf") if time_limit is None else t0 + float(time_limit)
+    bg = None
+    if background and time_limit is not None:
+        entries = _start_entries(m, start, column) if start else None
+        bg = _BoundSolve(h, end - time.perf_counter(), 1e-4 if gap is None else gap, entries)
+    try:
+        return _improve(m, h, start, rounded_start, neighbourhoods, deadline, end, gap, column), bg
+    except BaseException:
+        if bg is not None:
+            bg.stop()
+        raise
+
+
+def _improve(
+    m: linopy.Model,
+    h: Any,
+    start: Start | None,
+    rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None,
+    neighbourhoods: dict[str, np.ndarray],
+    deadline: float,
+    end: float,
+    gap: float | None,
+    column: np.ndarray | None,
+) -> float:
+    """The steps of :func:`_heuristic_start` on ``h``; returns the relaxation's bound."""
     # the relaxation may take up to half the time left after the heuristic's share
     # (without it there is neither a bound nor a rounded plan)
     cap = (deadline + end) / 2 if np.isfinite(end) else end
@@ -286,22 +362,24 @@ def _heuristic_start(
     )
     h.clearSolver()
     h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
-    left = float("inf")
-    if time_limit is not None:
-        left = max(float(time_limit) - (time.perf_counter() - t0), 1.0)
-    h.setOptionValue("time_limit", left)
+    h.setOptionValue("time_limit", max(end - time.perf_counter(), 1.0))
     if best is not None:
         every = np.arange(h.getNumCol(), dtype=np.int32)
         h.setSolution(len(every), every, best.x)
     return bound
 
 
-def _tighter_gap(h: Any, gap: float, bound: float, primal: float) -> float:
-    """HiGHS's relative gap, or the one against the relaxation's ``bound`` if smaller."""
-    if not np.isfinite(bound):
-        return gap
+def _tighter_gap(h: Any, gap: float, bound: float | tuple[float, ...], primal: float) -> float:
+    """HiGHS's relative gap, or the one against any of the other ``bound`` if smaller.
+
+    ``bound``: the relaxation's optimum and the background MIP's dual bound
+    (NaN where there is none); each bounds the optimum.
+    """
     sense = 1.0 if h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize else -1.0
-    return min(gap, max(sense * (bound - primal), 0.0) / max(abs(primal), 1e-9))
+    for b in bound if isinstance(bound, tuple) else (bound,):
+        if np.isfinite(b):
+            gap = min(gap, max(sense * (b - primal), 0.0) / max(abs(primal), 1e-9))
+    return gap
 
 
 def _prime(
@@ -315,15 +393,27 @@ def _prime(
     gap: float | None,
     share: float,
     column: np.ndarray | None = None,
-) -> float:
+    background: bool = False,
+) -> tuple[float, _BoundSolve | None]:
     """Hand ``h`` its MIP start: fix-and-optimise, the rounded relaxation or ``start``.
 
     Returns the relaxation's bound when fix-and-optimise solved it (NaN
-    otherwise); the time limit left for the MIP is set on ``h``.
+    otherwise) and the background MIP, if one was started (see
+    :func:`_heuristic_start`); the time limit left for the MIP is set on ``h``.
     """
     if neighbourhoods is not None:
         return _heuristic_start(
-            m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, share, column
+            m,
+            h,
+            start,
+            rounded_start,
+            neighbourhoods,
+            t0,
+            time_limit,
+            gap,
+            share,
+            column,
+            background,
         )
     if rounded_start is not None:
         start = rounded_start(_relaxation(m, h))
@@ -333,7 +423,7 @@ def _prime(
     if start:
         idx, val = _start_entries(m, start, column)
         h.setSolution(len(idx), idx, val)
-    return float("nan")
+    return float("nan"), None
 
 
 def solve_model(
@@ -345,7 +435,8 @@ def solve_model(
     rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None = None,
     options: dict[str, Any] | None = None,
     neighbourhoods: dict[str, np.ndarray] | None = None,
-    heuristic_share: float = 0.5,
+    heuristic_share: float = HEURISTIC_SHARE,
+    background_bound: bool = False,
 ) -> SolveOutcome:
     """Solve ``m`` with HiGHS and classify the outcome.
 
@@ -379,6 +470,11 @@ def solve_model(
         ``heuristic_share`` of ``time_limit`` (the relaxation alone may run
         to halfway between that and the limit); the gap reported is the
         smaller of HiGHS's and the one against the relaxation.
+    background_bound
+        With ``neighbourhoods`` and a time limit: solve the MIP on a copy of
+        the model in a background thread from the start, for its dual bound
+        (see :class:`_BoundSolve`); the gap reported is then the smallest of
+        the three.
 
     """
     options = {"output_flag": False, "log_to_console": False, **(options or {})}
@@ -395,10 +491,22 @@ def solve_model(
         # HiGHS model and running it (linopy's own warm start is file based)
         solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
         h = solver.solver_model
-        bound = _prime(
-            m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, heuristic_share
+        bound, bg = _prime(
+            m,
+            h,
+            start,
+            rounded_start,
+            neighbourhoods,
+            t0,
+            time_limit,
+            gap,
+            heuristic_share,
+            background=background_bound,
         )
-        result = solver.solve()
+        try:
+            result = solver.solve()
+        finally:
+            bounds = (bound,) if bg is None else (bound, bg.stop())
         if mip and result.solution is not None:
             result.solution.dual = np.zeros(0)  # a MIP has no duals: do not assign them
         _, termination = m.assign_result(result, solver)
@@ -408,7 +516,7 @@ def solve_model(
     has_plan = info is not None and int(info.primal_solution_status) == 2
     rel_gap = float(info.mip_gap) if (info is not None and mip) else 0.0
     if info is not None and has_plan and mip:
-        rel_gap = _tighter_gap(h, rel_gap, bound, float(info.objective_function_value))
+        rel_gap = _tighter_gap(h, rel_gap, bounds, float(info.objective_function_value))
     if termination == "optimal":
         status = "optimal"
         rel_gap = min(rel_gap, 1.0) if mip else 0.0
@@ -453,6 +561,9 @@ class Resolver:
         self._shapes = {name: m.variables[name].labels for name in m.variables}
         self._labels = {name: da.to_numpy() for name, da in self._shapes.items()}
         self._mip = bool(m.binaries.nvars or m.integers.nvars)
+        #: as in :func:`solve_model`, for solves with ``neighbourhoods``
+        self.heuristic_share = HEURISTIC_SHARE
+        self.background_bound = False
 
     def _entries(
         self, index: np.ndarray, labels: np.ndarray, lower: Any, upper: Any
@@ -513,17 +624,30 @@ class Resolver:
         h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
         h.clearSolver()
         with _quiet():
-            bound = _prime(
-                m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, 0.5, self._col
+            bound, bg = _prime(
+                m,
+                h,
+                start,
+                rounded_start,
+                neighbourhoods,
+                t0,
+                time_limit,
+                gap,
+                self.heuristic_share,
+                self._col,
+                self.background_bound,
             )
-            h.run()
+            try:
+                h.run()
+            finally:
+                bounds = (bound,) if bg is None else (bound, bg.stop())
         seconds = time.perf_counter() - t0
         model_status = h.getModelStatus()
         info = h.getInfo()
         has_plan = int(info.primal_solution_status) == 2
         rel_gap = float(info.mip_gap) if self._mip else 0.0
         if has_plan and self._mip:
-            rel_gap = _tighter_gap(h, rel_gap, bound, float(info.objective_function_value))
+            rel_gap = _tighter_gap(h, rel_gap, bounds, float(info.objective_function_value))
         kind = highspy.HighsModelStatus
         if model_status == kind.kOptimal:
             status, termination = "optimal", "optimal"

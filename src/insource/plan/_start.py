@@ -33,10 +33,13 @@ from functools import partial
 import numpy as np
 
 from insource.plan._data import PlanData
+from insource.plan._model import shift_floor
 
 __all__ = [
     "WARM_START_INTEGERS",
     "line_groups",
+    "neighbourhoods",
+    "product_groups",
     "relaxation_start",
     "round_relaxation",
     "status_quo_start",
@@ -114,19 +117,7 @@ def status_quo_start(d: PlanData) -> dict[str, np.ndarray]:
     months = d.allowed_start.indexes["period"]
     for line, product, month in d.forced_start:  # the option's one start
         z[lines.get_loc(line), products.get_loc(product), months.get_loc(month)] = 1.0
-    hours = d.hours.transpose("line", "period").to_numpy()
-    other = d.other_hours.transpose("line", "period").to_numpy()
-    need = np.ceil(np.divide(other, hours, out=np.zeros_like(other), where=hours > 0) - 1e-9)
-    free = d.shift_free.transpose("line", "period").to_numpy()
-    block = np.cumsum(free, axis=1)  # shifts are held within a block
-    n = np.zeros_like(need)
-    for i in range(need.shape[0]):  # over lines, not periods
-        peak = np.zeros(int(block[i].max()) + 1)
-        np.maximum.at(peak, block[i], need[i])
-        n[i] = peak[block[i]]
-    low = d.min_shifts.to_numpy()[:, None]
-    high = d.max_shifts.to_numpy()[:, None]
-    out = {"Capability-start": z, "Line-shifts": np.clip(n, low, high)}
+    out = {"Capability-start": z, "Line-shifts": shift_floor(d)}
     if not d.contracts.empty:
         out["Contract-exit"] = np.zeros(d.exit_allowed.shape)
     return out
@@ -173,3 +164,85 @@ def line_groups(d: PlanData, most: int = WARM_START_INTEGERS) -> dict[str, np.nd
         exits = d.exit_allowed.transpose("contract", "period").to_numpy()
         out["Contract-exit"] = touches[:, :, None] & exits[None]
     return out
+
+
+def product_groups(d: PlanData, most: int = WARM_START_INTEGERS) -> dict[str, np.ndarray]:
+    r"""Neighbourhoods for fix-and-optimise: the integer decisions of groups of products.
+
+    Products are taken in the case's order and grouped while a group holds at
+    most ``most`` free integer decisions (a product above the limit forms a
+    group alone; a product with nothing to decide is in no group). A group
+    frees the starts :math:`z_{l,p,t}` of its products on every line, the
+    exits :math:`e_{c,t}` of their contracts and the shifts :math:`n_{l,t}`
+    of every line that can start one of them. Unlike :func:`line_groups`, a
+    product can move from one line to another (or from its contract to a
+    line and back) within one neighbourhood.
+
+    Returns
+    -------
+    dict
+        As :func:`line_groups`: by variable name a boolean array
+        ``[group, *variable dims]``, the decision is free in the group.
+
+    """
+    allowed = d.allowed_start.transpose("line", "product", "period").to_numpy()
+    free = d.shift_free.transpose("line", "period").to_numpy()
+    L, P, _ = allowed.shape
+    has_contracts = not d.contracts.empty
+    of = (
+        d.of_product.transpose("contract", "product").to_numpy() > 0
+        if has_contracts
+        else np.zeros((0, P), dtype=bool)
+    )
+    exits = (
+        d.exit_allowed.transpose("contract", "period").to_numpy()
+        if has_contracts
+        else np.zeros((0, allowed.shape[2]), dtype=bool)
+    )
+    lines_of: np.ndarray = np.asarray(allowed.any(axis=2))  # [line, product]
+    starts = allowed.sum(axis=(0, 2))
+    exit_count = (of.astype(int).T @ exits.sum(axis=1)).astype(int)  # [product]
+    group = np.full(P, -1, dtype=int)
+    g, size = -1, 0
+    reach: np.ndarray = np.zeros(L, dtype=bool)
+    for j in range(P):  # over products, not periods
+        own = int(starts[j] + exit_count[j])
+        if own == 0:
+            continue
+        wider: np.ndarray = reach | lines_of[:, j]
+        grown = size + own + int(free[wider & ~reach].sum())
+        if g < 0 or (size and grown > most):
+            g, size = g + 1, 0
+            wider = lines_of[:, j]
+            grown = own + int(free[wider].sum())
+        group[j], size, reach = g, grown, wider
+    G = g + 1
+    member = group[None, :] == np.arange(G)[:, None]  # [group, product]
+    lines = (member.astype(int) @ lines_of.T.astype(int)) > 0  # [group, line]
+    out = {
+        "Capability-start": member[:, None, :, None] & allowed[None],
+        "Line-shifts": lines[:, :, None] & np.ones_like(free)[None],
+    }
+    if has_contracts:
+        touches = (member.astype(int) @ of.T.astype(int)) > 0  # [group, contract]
+        out["Contract-exit"] = touches[:, :, None] & exits[None]
+    return out
+
+
+def neighbourhoods(d: PlanData, most: int = WARM_START_INTEGERS) -> dict[str, np.ndarray]:
+    """Line groups and product groups, alternating (see :func:`line_groups`, :func:`product_groups`).
+
+    The groups of lines come first in each pair: a sweep of fix-and-optimise
+    visits a line group, then a product group, and so on; the kind with more
+    groups finishes the sweep alone.
+    """
+    by_line, by_product = line_groups(d, most), product_groups(d, most)
+    n_l = next(iter(by_line.values())).shape[0]
+    n_p = next(iter(by_product.values())).shape[0]
+    order = [(by_line, k) for k in range(n_l)] + [(by_product, k) for k in range(n_p)]
+    rank = [2 * k for k in range(n_l)] + [2 * k + 1 for k in range(n_p)]
+    order = [order[i] for i in np.argsort(rank, kind="stable")]
+    return {
+        name: np.stack([src[name][k] for src, k in order]) if order else by_line[name]
+        for name in by_line
+    }
