@@ -43,6 +43,7 @@ from insource.errors import InsourceError
 from insource.plant._bbr import StationSearch
 from insource.plant._bounds import closures as _closures
 from insource.plant._bounds import line_bounds, station_bounds
+from insource.plant._hoffmann import hoffmann_balance
 from insource.plant._problems import TaskGraph
 from insource.plant._tasktimes import station_loads
 
@@ -405,10 +406,10 @@ def salbp1(
     searches = [
         (StationSearch(bounds.times, graph.precedences, c, bounds.after), False),
         (StationSearch(bounds.times, rev, c, bounds.earliest), True),
-        (StationSearch(bounds.times, graph.precedences, c, bounds.after, max_batch=3), False),
-        (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=3), True),
-        (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=1, dive=True), True),
-        (StationSearch(bounds.times, fwd, c, bounds.after, max_batch=1, dive=True), False),
+        (StationSearch(bounds.times, fwd, c, bounds.after, batch=3), False),
+        (StationSearch(bounds.times, rev, c, bounds.earliest, batch=3), True),
+        (StationSearch(bounds.times, rev, c, bounds.earliest, batch=1, dive=True), True),
+        (StationSearch(bounds.times, fwd, c, bounds.after, batch=1, dive=True), False),
     ]
     m = lb
     while m < ub and time.perf_counter() < deadline:
@@ -425,7 +426,8 @@ def salbp1(
             workers,
             earliest=bounds.earliest,
         )
-        verdict, found = _decide_search(searches, m, deadline, cpsat)
+        hoffmann = functools.partial(hoffmann_balance, bounds.times, graph.precedences, c, m)
+        verdict, found = _decide_search(searches, m, deadline, cpsat, hoffmann)
         if found is not None:
             best, ub = found, max(found)
             break
@@ -441,29 +443,30 @@ def _decide_search(
     m: int,
     deadline: float,
     cpsat: Callable[..., tuple[str, list[int] | None]],
+    hoffmann: Callable[[float], list[int] | None],
 ) -> tuple[str, list[int] | None]:
-    """Decide whether ``m`` stations suffice: CP-SAT and station-oriented searches in turn.
+    """Decide whether ``m`` stations suffice: station-oriented searches and CP-SAT in turn.
 
     ``searches`` pairs each search with its direction (``True`` = on the reversed
-    graph): exhaustive ones (proofs) and ones that keep only the first few loads of
-    each value (they find tightly packed balances sooner but prove nothing). The
-    searches take turns with a budget of enumeration steps that grows by half every round
-    (their state survives between turns); after the first round CP-SAT's decision model
-    gets a tenth of the time left. Returns ``(verdict, solution)`` with verdict
-    ``feasible``, ``infeasible`` or ``unknown``.
+    graph): exhaustive ones (proofs) and ones that keep only the fullest few loads per
+    node (they find tightly packed balances sooner but prove nothing). Every round runs
+    each search afresh with a budget of steps twice that of the round before (so the
+    total is at most twice that of the last round); after the first round CP-SAT's
+    decision model gets a tenth of the time left, then Hoffmann's heuristic over its
+    parameter grid (:func:`insource.plant._hoffmann.hoffmann_balance`) at most a fifth.
+    Returns ``(verdict, solution)`` with
+    verdict ``feasible``, ``infeasible`` or ``unknown``.
 
     A diving search (``dive=True``: depth-first, one to a few fullest loads per node)
-    that runs out of nodes restarts from the root keeping twice as many loads per node
-    (1, 2, 4, ... up to 64).
+    that runs out of nodes restarts keeping twice as many loads per node (1, 2, 4, ...
+    up to 64); the other heuristic searches drop out when they run dry.
     """
     budget = 20_000
-    for search, _ in searches:
-        search.start(m)
     active = list(searches)
     rounds = 0
     while active and time.perf_counter() < deadline:
         for search, backwards in list(active):
-            verdict = search.run(budget, deadline)
+            verdict = search.solve(m, budget, deadline)
             if verdict == "feasible":
                 sol = search.solution
                 assert sol is not None
@@ -473,11 +476,12 @@ def _decide_search(
                 return "feasible", sol
             if verdict == "infeasible":
                 return "infeasible", None
-            if verdict == "exhausted" and search.dive and (search.max_batch or 0) < 64:
-                search.max_batch = 2 * (search.max_batch or 1)  # a wider dive from the root
-                search.start(m)
+            if verdict == "exhausted" and search.dive and search.batch < 64:
+                search.batch *= 2  # a wider dive
             elif verdict == "exhausted":
                 active.remove((search, backwards))
+            if time.perf_counter() >= deadline:
+                break
         rounds += 1
         if rounds == 1 or not active:
             left = deadline - time.perf_counter()
@@ -485,7 +489,12 @@ def _decide_search(
                 code, sol = cpsat(left if not active else 0.1 * left)
                 if code != "unknown":
                     return code, sol
-        budget = budget * 3 // 2
+            if rounds == 1:
+                now = time.perf_counter()
+                sol = hoffmann(now + 0.2 * (deadline - now))
+                if sol is not None and max(sol) <= m:
+                    return "feasible", sol
+        budget *= 2
     return "unknown", None
 
 
