@@ -403,16 +403,24 @@ def salbp1(
     # The incremented bounds hold for every m <= ub - 1; above that ub itself is the answer.
     lb = max(lb, min(bounds.lower, ub))
     fwd, rev = list(graph.precedences), [(j, i) for i, j in graph.precedences]
-    searches = [
-        (StationSearch(bounds.times, graph.precedences, c, bounds.after), False),
-        (StationSearch(bounds.times, rev, c, bounds.earliest), True),
-        (StationSearch(bounds.times, fwd, c, bounds.after, batch=3), False),
-        (StationSearch(bounds.times, rev, c, bounds.earliest, batch=3), True),
-        (StationSearch(bounds.times, rev, c, bounds.earliest, batch=1, dive=True), True),
-        (StationSearch(bounds.times, fwd, c, bounds.after, batch=1, dive=True), False),
-    ]
+    searches: list[tuple[StationSearch, bool]] = []
+    tried: list[int] = []
+
+    def heur(m: int, until: float) -> list[int] | None:
+        # Hoffmann's grid once per instance; a better balance lowers ub even above m
+        nonlocal best, ub
+        if tried:
+            return None
+        tried.append(m)
+        sol = hoffmann_balance(bounds.times, graph.precedences, c, m, until)
+        if sol is not None and max(sol) < ub:
+            best, ub = sol, max(sol)
+        return sol
+
     m = lb
     while m < ub and time.perf_counter() < deadline:
+        if not searches:
+            searches = _searches(bounds.times, fwd, rev, c, bounds.after, bounds.earliest)
         cpsat = functools.partial(
             _salbp1_feasibility,
             graph,
@@ -426,8 +434,7 @@ def salbp1(
             workers,
             earliest=bounds.earliest,
         )
-        hoffmann = functools.partial(hoffmann_balance, bounds.times, graph.precedences, c, m)
-        verdict, found = _decide_search(searches, m, deadline, cpsat, hoffmann)
+        verdict, found = _decide_search(searches, m, deadline, cpsat, functools.partial(heur, m))
         if found is not None:
             best, ub = found, max(found)
             break
@@ -436,6 +443,29 @@ def salbp1(
         lb = m = m + 1
     status = "optimal" if lb >= ub else "feasible"
     return _result(graph, "SALBP-1", status, best, cycle_time, ub, lb, max(best), start)
+
+
+def _searches(
+    times: Sequence[int],
+    fwd: Sequence[tuple[int, int]],
+    rev: Sequence[tuple[int, int]],
+    c: int,
+    after: Sequence[int],
+    earliest: Sequence[int],
+) -> list[tuple[StationSearch, bool]]:
+    """The portfolio of station-oriented searches, each with its direction (``True``: backward).
+
+    Exhaustive searches forwards and backwards (proofs), searches keeping the three
+    fullest loads per node, and dives (depth-first, one fullest load per node).
+    """
+    return [
+        (StationSearch(times, fwd, c, after), False),
+        (StationSearch(times, rev, c, earliest), True),
+        (StationSearch(times, fwd, c, after, batch=3), False),
+        (StationSearch(times, rev, c, earliest, batch=3), True),
+        (StationSearch(times, rev, c, earliest, batch=1, dive=True), True),
+        (StationSearch(times, fwd, c, after, batch=1, dive=True), False),
+    ]
 
 
 def _decide_search(

@@ -13,9 +13,11 @@ available task fits). Pruning, all exact:
   idles at least ``c - t_j - f_j`` (``f_j`` the largest subset sum ``<= c - t_j`` of
   the unassigned tasks of at most ``c/2``); together at most ``l c - t(R)``;
 * heads and latest stations: an unassigned task ``j`` and its unassigned predecessors
-  need ``ceil(h_j / c)`` stations, the last of them ``j``'s, and ``j`` with its
-  followers ``a_j``, so ``ceil(h_j / c) + a_j - 1 <= l``; a task with ``a_j >= l`` must
-  be in the station being filled;
+  need ``e_j`` stations (the largest of LB1, LB2, LB3 of that set), the last of them
+  ``j``'s, and ``j`` with its followers ``a_j``, so ``e_j + a_j - 1 <= l``; a task with
+  ``a_j >= l`` must be in the station being filled;
+* a load of tasks none of which has a successor, while some unassigned task has one,
+  is skipped: that station can be moved to the end of any completion;
 * Jackson dominance: task ``i`` dominates ``j`` when ``F*(i) >= F*(j)`` and
   ``t_i >= t_j`` (ties by index); a load holding ``j`` (with no follower of ``j`` in
   the load) but not an available ``i`` that would fit in ``j``'s place is skipped,
@@ -64,7 +66,7 @@ import numpy as np
 
 from insource.plant._bounds import weights
 
-__all__ = ["StationSearch"]
+__all__ = ["StationSearch", "precedence_matrices"]
 
 FEASIBLE, INFEASIBLE, UNKNOWN, EXHAUSTED = 1, 2, 0, 3
 _VERDICT = {
@@ -184,16 +186,21 @@ def _blocked(  # type: ignore[no-untyped-def]
             bound += (extra + c - 1) // c
         if bound > left:
             return True
-    # heads: ceil(h_j / c) + a_j - 1 <= left
+    # heads: LB(j and its unassigned predecessors) + a_j - 1 <= left (LB1, LB2, LB3)
     for j in range(n):
         if not undone[j]:
             continue
         h = t[j]
+        h2 = w2[j]
+        h6 = w6[j]
         for q in range(pp[j], pp[j + 1]):
             i = pidx[q]
             if undone[i]:
                 h += t[i]
-        if (h + c - 1) // c + after[j] - 1 > left:
+                h2 += w2[i]
+                h6 += w6[i]
+        first = max((h + c - 1) // c, (h2 + 1) // 2, (h6 + 5) // 6)
+        if first + after[j] - 1 > left:
             return True
     # idle time of the stations of the tasks longer than c/2
     budget = left * c - rest
@@ -780,12 +787,7 @@ class StationSearch:
         self.n, self.c = n, int(cycle)
         self.batch, self.dive = int(batch), bool(dive)
         t = np.asarray(times, dtype=np.int64)
-        adj = np.zeros((n, n), dtype=np.bool_)
-        for i, j in arcs:
-            adj[i, j] = True
-        reach = adj.copy()  # Warshall: reach[i, j] = i precedes j
-        for k in range(n):
-            reach |= reach[:, k : k + 1] & reach[k : k + 1, :]
+        adj, reach = precedence_matrices(n, arcs)
         tail = t + reach.astype(np.int64) @ t
         self.rank = np.lexsort((np.arange(n), -tail, -t)).astype(np.int64)
         pos = np.empty(n, dtype=np.int64)
@@ -832,6 +834,31 @@ class StationSearch:
         self.steps += steps
         self.solution = [int(s) for s in station] if code == FEASIBLE else None
         return _VERDICT[code]
+
+
+def precedence_matrices(n: int, arcs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Direct and transitive precedence as boolean matrices (``[i, j]``: ``i`` before ``j``).
+
+    The closure is built in reverse topological order, one row per task
+    (``reach[v] = adj[v] | OR_{w in succ(v)} reach[w]``).
+    """
+    adj = np.zeros((n, n), dtype=np.bool_)
+    if arcs:
+        src, dst = np.asarray(arcs, dtype=np.int64).T
+        adj[src, dst] = True
+    indeg = adj.sum(axis=0)
+    order = [j for j in range(n) if indeg[j] == 0]
+    for v in order:
+        for w in np.flatnonzero(adj[v]):
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                order.append(int(w))
+    reach = adj.copy()
+    for v in reversed(order):
+        succ = np.flatnonzero(adj[v])
+        if succ.size:
+            reach[v] |= reach[succ].any(axis=0)
+    return adj, reach
 
 
 def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
+from insource.plant._bbr import precedence_matrices
+
 __all__ = ["hoffmann_balance"]
 
 _ALPHAS = (0.0, 0.005, 0.01, 0.015, 0.02)
@@ -142,12 +144,7 @@ def hoffmann_balance(
     best: list[int] | None = None
     for backwards in (False, True):
         pairs = [(j, i) for i, j in arcs] if backwards else list(arcs)
-        adj = np.zeros((n, n), dtype=np.bool_)
-        for i, j in pairs:
-            adj[i, j] = True
-        reach = adj.copy()
-        for k in range(n):
-            reach |= reach[:, k : k + 1] & reach[k : k + 1, :]
+        adj, reach = precedence_matrices(n, pairs)
         pw = (t + reach.astype(np.int64) @ t).astype(np.float64)
         nsu = adj.sum(axis=1).astype(np.float64)
         npred = adj.sum(axis=0).astype(np.int64)
