@@ -81,12 +81,12 @@ _ONE = np.uint64(1)
 # --- bitset helpers (rows of uint64 words) ---------------------------------------------
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _has(row, j):  # type: ignore[no-untyped-def]
     return (row[j >> 6] >> np.uint64(j & 63)) & np.uint64(1) != np.uint64(0)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _set(row, j):  # type: ignore[no-untyped-def]
     row[j >> 6] |= np.uint64(1) << np.uint64(j & 63)
 
