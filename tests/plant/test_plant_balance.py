@@ -157,15 +157,40 @@ def test_station_search_proves_and_finds():
     b = line_bounds(times, arcs, 10)
     for direction in (arcs, [(j, i) for i, j in arcs]):
         search = StationSearch(b.times, direction, 10, b.after if direction is arcs else b.earliest)
-        search.start(2)
-        assert search.run(10_000, float("inf")) == "infeasible"
-        search.start(3)
-        assert search.run(10_000, float("inf")) == "feasible"
+        assert search.solve(2, 10_000, float("inf")) == "infeasible"
+        assert search.solve(3, 10_000, float("inf")) == "feasible"
         assert search.solution is not None
         assert max(search.solution) <= 3
         # a valid balance of the graph searched (precedences and cycle time kept)
         graph = TaskGraph(tuple(float(t) for t in times), tuple(direction))
         assert check_assignment(graph, search.solution, 10) == []
+    # a budget too small for the proof gives no verdict, not a false one
+    search = StationSearch(b.times, arcs, 10, b.after)
+    assert search.solve(2, 0, float("inf")) == "unknown"
+
+
+def test_station_search_agrees_with_brute_force():
+    import random
+
+    from insource.plant._bbr import StationSearch
+
+    # the exhaustive search decides "m stations suffice" exactly like enumeration, both
+    # ways, on random graphs (no task time incrementing, so the search alone decides)
+    rng = random.Random(11)
+    for _ in range(40):
+        n = rng.randint(4, 8)
+        times = [rng.randint(1, 9) for _ in range(n)]
+        arcs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.3]
+        c = max(times) + rng.randint(0, 6)
+        m_star = _brute_force_stations(times, arcs, c)
+        rev = [(j, i) for i, j in arcs]
+        for direction in (arcs, rev):
+            search = StationSearch(times, direction, c, [1] * n)
+            assert search.solve(m_star - 1, 10**6, float("inf")) == "infeasible"
+            assert search.solve(m_star, 10**6, float("inf")) == "feasible"
+            graph = TaskGraph(tuple(float(t) for t in times), tuple(direction))
+            assert search.solution is not None
+            assert check_assignment(graph, search.solution, c) == []
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -263,15 +288,15 @@ def test_idle_bound_and_dive():
     assert line_bounds(times, arcs, 10).lower == 3
     assert _brute_force_stations(times, arcs, 10) == 4
     search = StationSearch(times, arcs, 10, [1] * 7)
-    assert search._idle_blocked(0, 3 * 10 - 29)
-    assert not search._idle_blocked(0, 4 * 10 - 29)
-    search.start(3)
-    assert search.run(10_000, float("inf")) == "infeasible"
+    # the idle bound prunes the root: the proof takes a single step
+    assert search.solve(3, 10_000, float("inf")) == "infeasible"
+    assert search.steps == 1
     # a depth-first search keeping the single fullest load per node finds the balance
-    dive = StationSearch(times, arcs, 10, [1] * 7, max_batch=1, dive=True)
-    dive.start(4)
-    assert dive.run(10_000, float("inf")) == "feasible"
+    dive = StationSearch(times, arcs, 10, [1] * 7, batch=1, dive=True)
+    assert dive.solve(4, 10_000, float("inf")) == "feasible"
     assert dive.solution is not None
     assert max(dive.solution) == 4
     graph = TaskGraph(tuple(float(t) for t in times), tuple(arcs))
     assert check_assignment(graph, dive.solution, 10) == []
+    # a heuristic search that runs dry proves nothing
+    assert dive.solve(3, 10_000, float("inf")) in ("exhausted", "infeasible")

@@ -43,6 +43,7 @@ from insource.errors import InsourceError
 from insource.plant._bbr import StationSearch
 from insource.plant._bounds import closures as _closures
 from insource.plant._bounds import line_bounds, station_bounds
+from insource.plant._hoffmann import hoffmann_balance
 from insource.plant._problems import TaskGraph
 from insource.plant._tasktimes import station_loads
 
@@ -402,16 +403,24 @@ def salbp1(
     # The incremented bounds hold for every m <= ub - 1; above that ub itself is the answer.
     lb = max(lb, min(bounds.lower, ub))
     fwd, rev = list(graph.precedences), [(j, i) for i, j in graph.precedences]
-    searches = [
-        (StationSearch(bounds.times, graph.precedences, c, bounds.after), False),
-        (StationSearch(bounds.times, rev, c, bounds.earliest), True),
-        (StationSearch(bounds.times, graph.precedences, c, bounds.after, max_batch=3), False),
-        (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=3), True),
-        (StationSearch(bounds.times, rev, c, bounds.earliest, max_batch=1, dive=True), True),
-        (StationSearch(bounds.times, fwd, c, bounds.after, max_batch=1, dive=True), False),
-    ]
+    searches: list[tuple[StationSearch, bool]] = []
+    tried: list[int] = []
+
+    def heur(m: int, until: float) -> list[int] | None:
+        # Hoffmann's grid once per instance; a better balance lowers ub even above m
+        nonlocal best, ub
+        if tried:
+            return None
+        tried.append(m)
+        sol = hoffmann_balance(bounds.times, graph.precedences, c, m, until)
+        if sol is not None and max(sol) < ub:
+            best, ub = sol, max(sol)
+        return sol
+
     m = lb
     while m < ub and time.perf_counter() < deadline:
+        if not searches:
+            searches = _searches(bounds.times, fwd, rev, c, bounds.after, bounds.earliest)
         cpsat = functools.partial(
             _salbp1_feasibility,
             graph,
@@ -425,7 +434,7 @@ def salbp1(
             workers,
             earliest=bounds.earliest,
         )
-        verdict, found = _decide_search(searches, m, deadline, cpsat)
+        verdict, found = _decide_search(searches, m, deadline, cpsat, functools.partial(heur, m))
         if found is not None:
             best, ub = found, max(found)
             break
@@ -436,34 +445,62 @@ def salbp1(
     return _result(graph, "SALBP-1", status, best, cycle_time, ub, lb, max(best), start)
 
 
+def _searches(
+    times: Sequence[int],
+    fwd: Sequence[tuple[int, int]],
+    rev: Sequence[tuple[int, int]],
+    c: int,
+    after: Sequence[int],
+    earliest: Sequence[int],
+) -> list[tuple[StationSearch, bool]]:
+    """The portfolio of station-oriented searches, each with its direction (``True``: backward).
+
+    Exhaustive searches forwards and backwards (proofs), searches keeping the three
+    fullest loads per node, and dives (depth-first with memory, a few fullest loads
+    per node).
+    """
+    return [
+        (StationSearch(times, fwd, c, after), False),
+        (StationSearch(times, rev, c, earliest), True),
+        (StationSearch(times, fwd, c, after, batch=3), False),
+        (StationSearch(times, rev, c, earliest, batch=3), True),
+        (StationSearch(times, rev, c, earliest, batch=1, dive=True), True),
+        (StationSearch(times, fwd, c, after, batch=1, dive=True), False),
+    ]
+
+
 def _decide_search(
     searches: Sequence[tuple[StationSearch, bool]],
     m: int,
     deadline: float,
     cpsat: Callable[..., tuple[str, list[int] | None]],
+    hoffmann: Callable[[float], list[int] | None],
 ) -> tuple[str, list[int] | None]:
-    """Decide whether ``m`` stations suffice: CP-SAT and station-oriented searches in turn.
+    """Decide whether ``m`` stations suffice: station-oriented searches and CP-SAT in turn.
 
     ``searches`` pairs each search with its direction (``True`` = on the reversed
-    graph): exhaustive ones (proofs) and ones that keep only the first few loads of
-    each value (they find tightly packed balances sooner but prove nothing). The
-    searches take turns with a budget of enumeration steps that grows by half every round
-    (their state survives between turns); after the first round CP-SAT's decision model
-    gets a tenth of the time left. Returns ``(verdict, solution)`` with verdict
-    ``feasible``, ``infeasible`` or ``unknown``.
+    graph): exhaustive ones (proofs) and ones that keep only the fullest few loads per
+    node (they find tightly packed balances sooner but prove nothing). Every round runs
+    each search afresh with a budget of steps twice that of the round before (so the
+    total is at most twice that of the last round); after the first round CP-SAT's
+    decision model gets a tenth of the time left, then Hoffmann's heuristic over its
+    parameter grid (:func:`insource.plant._hoffmann.hoffmann_balance`) at most a fifth.
+    Returns ``(verdict, solution)`` with
+    verdict ``feasible``, ``infeasible`` or ``unknown``.
 
-    A diving search (``dive=True``: depth-first, one to a few fullest loads per node)
-    that runs out of nodes restarts from the root keeping twice as many loads per node
-    (1, 2, 4, ... up to 64).
+    A diving search (``dive=True``: depth-first, the few fullest loads per node) keeps
+    twice as many loads per node in every round (1, 2, 4, ... 64, then 1 again with the
+    larger budget): narrow dives run dry or go astray, wide ones are slow, and which
+    width finds a tightly packed balance first differs from instance to instance (on
+    SCHOLL's tight cycle times, 16 to 64 loads). The other heuristic searches drop out
+    when they run dry.
     """
     budget = 20_000
-    for search, _ in searches:
-        search.start(m)
     active = list(searches)
     rounds = 0
     while active and time.perf_counter() < deadline:
         for search, backwards in list(active):
-            verdict = search.run(budget, deadline)
+            verdict = search.solve(m, budget, deadline)
             if verdict == "feasible":
                 sol = search.solution
                 assert sol is not None
@@ -473,11 +510,12 @@ def _decide_search(
                 return "feasible", sol
             if verdict == "infeasible":
                 return "infeasible", None
-            if verdict == "exhausted" and search.dive and (search.max_batch or 0) < 64:
-                search.max_batch = 2 * (search.max_batch or 1)  # a wider dive from the root
-                search.start(m)
+            if search.dive:  # the next round dives wider: 1, 2, 4, ... 64, then 1 again
+                search.batch = search.batch * 2 if search.batch < 64 else 1
             elif verdict == "exhausted":
                 active.remove((search, backwards))
+            if time.perf_counter() >= deadline:
+                break
         rounds += 1
         if rounds == 1 or not active:
             left = deadline - time.perf_counter()
@@ -485,7 +523,12 @@ def _decide_search(
                 code, sol = cpsat(left if not active else 0.1 * left)
                 if code != "unknown":
                     return code, sol
-        budget = budget * 3 // 2
+            if rounds == 1:
+                now = time.perf_counter()
+                sol = hoffmann(now + 0.2 * (deadline - now))
+                if sol is not None and max(sol) <= m:
+                    return "feasible", sol
+        budget *= 2
     return "unknown", None
 
 

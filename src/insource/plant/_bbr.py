@@ -1,10 +1,10 @@
 """Branch, bound and remember search for the SALBP-1 decision problem "do m stations suffice?".
 
-Station-oriented depth-first search (Scholl & Klein 1997; Sewell & Jacobson 2012):
-stations are filled one after the other; the children of a node are the *maximal*
-loads of the next station (sets of available tasks, including tasks that become
-available inside the station, whose time fits ``c`` and to which no further available
-task fits), best filled first. Pruning, all exact:
+Station-oriented search (Scholl & Klein 1997; Sewell & Jacobson 2012), compiled with
+Numba: stations are filled one after the other; the children of a node are the
+*maximal* loads of the next station (sets of available tasks, including tasks that
+become available inside the station, whose time fits ``c`` and to which no further
+available task fits). Pruning, all exact:
 
 * bounds on the remaining tasks ``R`` with ``l`` stations left: ``LB1, LB2, LB3, L2 of R
   <= l`` (see :mod:`insource.plant._bounds`); LB1 is used as the idle-time budget,
@@ -12,25 +12,35 @@ task fits), best filled first. Pruning, all exact:
 * idle time: every unassigned task longer than ``c/2`` has its own station, which
   idles at least ``c - t_j - f_j`` (``f_j`` the largest subset sum ``<= c - t_j`` of
   the unassigned tasks of at most ``c/2``); together at most ``l c - t(R)``;
-* latest stations: a task whose followers need ``a_j`` stations (itself included)
-  must be assigned while at least ``a_j`` stations are left;
+* heads and latest stations: an unassigned task ``j`` and its unassigned predecessors
+  need ``e_j`` stations (the largest of LB1, LB2, LB3 of that set), the last of them
+  ``j``'s, and ``j`` with its followers ``a_j``, so ``e_j + a_j - 1 <= l``; a task with
+  ``a_j >= l`` must be in the station being filled;
+* a load of tasks none of which has a successor, while some unassigned task has one,
+  is skipped: that station can be moved to the end of any completion;
 * Jackson dominance: task ``i`` dominates ``j`` when ``F*(i) >= F*(j)`` and
   ``t_i >= t_j`` (ties by index); a load holding ``j`` (with no follower of ``j`` in
   the load) but not an available ``i`` that would fit in ``j``'s place is skipped,
   since swapping ``i`` and ``j`` in any completion keeps it feasible;
-* memory (BB&R): each set of assigned tasks is expanded once, at the fewest stations
-  it was reached with (``seen``); reaching it again with as many or more stations is
+* memory (BB&R): each set of assigned tasks is kept once, at the fewest stations it
+  was reached with, in an open-addressing hash table keyed on the task bitset
+  (``ceil(n/64)`` 64-bit words); reaching it again with as many or more stations is
   pruned, since it cannot be completed with more stations left if it could not with
-  fewer. The memory is per search: :meth:`StationSearch.start` clears it for each ``m``.
+  fewer.
 
-Heuristic variants keep only the ``max_batch`` fullest loads found per node (within
-a step budget) and prove nothing; with ``dive=True`` the deepest level is expanded
-first (depth-first with memory instead of cyclic best-first), and each station's load
-is first sought with at most twice the average idle time left (the idle time is spread
-over the stations instead of being spent on the first ones).
+Nodes are expanded in cyclic best-first order (Sewell & Jacobson 2012): one heap per
+level (stations used); each cycle expands the best node of every level in turn, best =
+least remaining time (least idle so far), then the heaviest tails in the last load.
 
-The search runs within a node budget (deterministic) and a wall-clock deadline; it
-is a proof of infeasibility only when it ends without hitting either.
+Heuristic variants keep only the ``batch`` fullest loads found per node (within a
+step budget) and prove nothing; with ``dive=True`` the deepest level is expanded first
+(depth-first with memory), and each station's load is first sought with at most twice
+the average idle time left (the idle time is spread over the stations instead of
+being spent on the first ones).
+
+A search runs within a budget of steps (node expansions plus load-enumeration steps;
+deterministic) and a wall-clock deadline; it is a proof of infeasibility only when
+it ends without hitting either. Every feasible answer is a balance the caller checks.
 
 References
 ----------
@@ -38,6 +48,9 @@ Scholl, A., Klein, R. (1997). SALOME: a bidirectional branch-and-bound procedure
 assembly line balancing. *INFORMS J. Computing* 9(4), 319-334.
 Sewell, E.C., Jacobson, S.H. (2012). A branch, bound, and remember algorithm for the
 simple assembly line balancing problem. *INFORMS J. Computing* 24(3), 433-442.
+Morrison, D.R., Sewell, E.C., Jacobson, S.H. (2014). An application of the branch,
+bound, and remember algorithm to a new simple assembly line balancing dataset.
+*EJOR* 236(2), 403-409.
 Jackson, J.R. (1956). A computing procedure for a line balancing problem.
 *Management Science* 2(3), 261-271.
 
@@ -45,28 +58,703 @@ Jackson, J.R. (1956). A computing procedure for a line balancing problem.
 
 from __future__ import annotations
 
-import contextlib
-import heapq
 import time
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
-from insource.plant._bounds import closures, l2_bound, weights
+from insource.plant._bounds import weights
 
-__all__ = ["StationSearch"]
+__all__ = ["StationSearch", "precedence_matrices"]
+
+FEASIBLE, INFEASIBLE, UNKNOWN, EXHAUSTED = 1, 2, 0, 3
+_VERDICT = {
+    FEASIBLE: "feasible",
+    INFEASIBLE: "infeasible",
+    UNKNOWN: "unknown",
+    EXHAUSTED: "exhausted",
+}
+_ONE = np.uint64(1)
 
 
-class _Stop(Exception):
-    """Deadline reached."""
+# --- bitset helpers (rows of uint64 words) ---------------------------------------------
 
 
-class _Capped(Exception):
-    """Too many steps enumerating the loads of one station."""
+@numba.njit(cache=True)
+def _has(row, j):  # type: ignore[no-untyped-def]
+    return (row[j >> 6] >> np.uint64(j & 63)) & np.uint64(1) != np.uint64(0)
+
+
+@numba.njit(cache=True)
+def _set(row, j):  # type: ignore[no-untyped-def]
+    row[j >> 6] |= np.uint64(1) << np.uint64(j & 63)
+
+
+@numba.njit(cache=True)
+def _shift_or(dst, src, s, words):  # type: ignore[no-untyped-def]
+    """``dst = src | (src << s)`` on ``words`` words (bits beyond the last word dropped)."""
+    ws = s >> 6
+    bs = np.uint64(s & 63)
+    for k in range(words - 1, -1, -1):
+        v = src[k]
+        if k - ws >= 0:
+            x = src[k - ws] << bs
+            if bs != np.uint64(0) and k - ws - 1 >= 0:
+                x |= src[k - ws - 1] >> (np.uint64(64) - bs)
+            v |= x
+        dst[k] = v
+
+
+@numba.njit(cache=True)
+def _any_in(row, lo, hi):  # type: ignore[no-untyped-def]
+    """True if a bit in ``[lo, hi]`` is set."""
+    if hi < lo:
+        return False
+    k0, k1 = lo >> 6, hi >> 6
+    for k in range(k0, k1 + 1):
+        w = row[k]
+        if k == k0:
+            w &= ~np.uint64(0) << np.uint64(lo & 63)
+        if k == k1 and (hi & 63) != 63:
+            w &= (np.uint64(1) << np.uint64((hi & 63) + 1)) - np.uint64(1)
+        if w != np.uint64(0):
+            return True
+    return False
+
+
+@numba.njit(cache=True)
+def _top_bit_le(row, hi):  # type: ignore[no-untyped-def]
+    """Largest set bit ``<= hi`` (-1 if none)."""
+    for k in range(hi >> 6, -1, -1):
+        w = row[k]
+        if k == hi >> 6 and (hi & 63) != 63:
+            w &= (np.uint64(1) << np.uint64((hi & 63) + 1)) - np.uint64(1)
+        if w != np.uint64(0):
+            b = 63
+            while (w >> np.uint64(b)) & np.uint64(1) == np.uint64(0):
+                b -= 1
+            return 64 * k + b
+    return -1
+
+
+@numba.njit(cache=True)
+def _hash(row):  # type: ignore[no-untyped-def]
+    h = np.uint64(1469598103934665603)
+    for k in range(row.shape[0]):
+        h = (h ^ row[k]) * np.uint64(1099511628211)
+        h ^= h >> np.uint64(29)
+    return h
+
+
+# --- node bounds ---------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def _blocked(  # type: ignore[no-untyped-def]
+    undone, left, rest, t, c, w2, w6, vidx, vals, topidx, half, after, pp, pidx, big, cw, buf, cnt
+):
+    """True if the unassigned tasks cannot fit ``left`` stations (the node bounds)."""
+    n = t.shape[0]
+    s2 = 0
+    s6 = 0
+    for k in range(cnt.shape[0]):
+        cnt[k] = 0
+    for j in range(n):
+        if undone[j]:
+            s2 += w2[j]
+            s6 += w6[j]
+            cnt[vidx[j]] += 1
+    if (s2 + 1) // 2 > left or (s6 + 5) // 6 > left:
+        return True
+    # Martello & Toth's L2 over the value histogram: for alpha = vals[k] <= c/2 (and 0)
+    nv = vals.shape[0]
+    scnt = np.zeros(nv + 1, np.int64)
+    stot = np.zeros(nv + 1, np.int64)
+    for k in range(nv - 1, -1, -1):
+        scnt[k] = scnt[k + 1] + cnt[k]
+        stot[k] = stot[k + 1] + cnt[k] * vals[k]
+    for k in range(-1, half):
+        if k >= 0 and vals[k] == 0:
+            continue
+        top = topidx[k] if k >= 0 else nv  # first index with value > c - alpha
+        first3 = k if k >= 0 else 0
+        n2 = scnt[half] - scnt[top]
+        extra = stot[first3] - stot[half] - (n2 * c - (stot[half] - stot[top]))
+        bound = scnt[top] + n2
+        if extra > 0:
+            bound += (extra + c - 1) // c
+        if bound > left:
+            return True
+    # heads: LB(j and its unassigned predecessors) + a_j - 1 <= left (LB1, LB2, LB3)
+    for j in range(n):
+        if not undone[j]:
+            continue
+        h = t[j]
+        h2 = w2[j]
+        h6 = w6[j]
+        for q in range(pp[j], pp[j + 1]):
+            i = pidx[q]
+            if undone[i]:
+                h += t[i]
+                h2 += w2[i]
+                h6 += w6[i]
+        first = max((h + c - 1) // c, (h2 + 1) // 2, (h6 + 5) // 6)
+        if first + after[j] - 1 > left:
+            return True
+    # idle time of the stations of the tasks longer than c/2
+    budget = left * c - rest
+    has_big = False
+    for j in range(n):
+        if undone[j] and big[j]:
+            has_big = True
+            break
+    if not has_big:
+        return False
+    for k in range(cw):
+        buf[0, k] = np.uint64(0)
+    buf[0, 0] = np.uint64(1)
+    cur = 0
+    for j in range(n):
+        if undone[j] and not big[j]:
+            _shift_or(buf[1 - cur], buf[cur], t[j], cw)
+            cur = 1 - cur
+    idle = 0
+    for j in range(n):
+        if undone[j] and big[j]:
+            room = c - t[j]
+            idle += room - _top_bit_le(buf[cur], room)
+            if idle > budget:
+                return True
+    return False
+
+
+# --- heaps (one per level; key = (rest, -tail), lexicographic) ------------------------
+
+
+@numba.njit(cache=True)
+def _less(a, b, k1, k2):  # type: ignore[no-untyped-def]
+    return k1[a] < k1[b] or (k1[a] == k1[b] and (k2[a] < k2[b] or (k2[a] == k2[b] and a < b)))
+
+
+@numba.njit(cache=True)
+def _heap_push(heap, size, x, k1, k2):  # type: ignore[no-untyped-def]
+    if size == heap.shape[0]:
+        bigger = np.empty(2 * size + 16, np.int64)
+        bigger[:size] = heap[:size]
+        heap = bigger
+    i = size
+    heap[i] = x
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(heap[i], heap[p], k1, k2):
+            heap[i], heap[p] = heap[p], heap[i]
+            i = p
+        else:
+            break
+    return heap
+
+
+@numba.njit(cache=True)
+def _heap_pop(heap, size, k1, k2):  # type: ignore[no-untyped-def]
+    top = heap[0]
+    size -= 1
+    heap[0] = heap[size]
+    i = 0
+    while True:
+        a = 2 * i + 1
+        if a >= size:
+            break
+        b = a + 1
+        s = b if b < size and _less(heap[b], heap[a], k1, k2) else a
+        if _less(heap[s], heap[i], k1, k2):
+            heap[i], heap[s] = heap[s], heap[i]
+            i = s
+        else:
+            break
+    return top
+
+
+# --- the search ----------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def _search(  # type: ignore[no-untyped-def]
+    t,
+    c,
+    m,
+    after,
+    rank,
+    sp,
+    sidx,
+    pp,
+    pidx,
+    fp,
+    fidx,
+    dp,
+    didx,
+    w2,
+    w6,
+    vidx,
+    vals,
+    topidx,
+    half,
+    big,
+    tail,
+    budget,
+    deadline,
+    batch,
+    dive,
+    station,
+):
+    """Cyclic best-first BB&R for ``m`` stations.
+
+    Returns ``(verdict, steps, nodes stored, deepest level expanded)``.
+
+    ``sp/sidx``: direct successors (CSR, in candidate order); ``pp/pidx``: all
+    predecessors; ``fp/fidx``: all followers; ``dp/didx``: the tasks dominating each
+    task. On a feasible verdict ``station`` holds the 1-based stations.
+    """
+    n = t.shape[0]
+    words = (n + 63) // 64
+    cw = c // 64 + 1
+    total = 0
+    for j in range(n):
+        total += t[j]
+    if m < 1 or total > m * c:
+        return INFEASIBLE, 0, 0, 0
+    for j in range(n):
+        if after[j] > m:
+            return INFEASIBLE, 0, 0, 0
+    by_after = np.argsort(-after, kind="mergesort")
+    npred = np.zeros(n, np.int64)
+    for j in range(n):
+        for q in range(sp[j], sp[j + 1]):
+            npred[sidx[q]] += 1
+    # node pool
+    cap = 1024
+    bits = np.zeros((cap, words), np.uint64)
+    lvl = np.zeros(cap, np.int64)
+    rest = np.zeros(cap, np.int64)
+    parent = np.zeros(cap, np.int64)
+    k1 = np.zeros(cap, np.int64)
+    k2 = np.zeros(cap, np.int64)
+    count = 1
+    rest[0] = total
+    parent[0] = -1
+    # memory: open addressing on node ids
+    hsize = 4096
+    table = np.full(hsize, -1, np.int64)
+    table[_hash(bits[0]) & np.uint64(hsize - 1)] = 0
+    heaps = [np.empty(16, np.int64) for _ in range(m + 1)]
+    hlen = np.zeros(m + 1, np.int64)
+    heaps[0] = _heap_push(heaps[0], 0, 0, k1, k2)
+    hlen[0] = 1
+    # work arrays
+    done = np.zeros(n, np.bool_)
+    undone = np.zeros(n, np.bool_)
+    inmask = np.zeros(n, np.bool_)
+    inzone = np.zeros(n, np.bool_)
+    excl = np.zeros(n, np.bool_)
+    killer = np.full(n, -1, np.int64)
+    pend = np.zeros(n, np.int64)
+    zone = np.zeros(n, np.int64)
+    sums = np.zeros((n + 1, cw), np.uint64)
+    buf = np.zeros((2, cw), np.uint64)
+    cnt = np.zeros(vals.shape[0], np.int64)
+    d_load = np.zeros(n + 2, np.int64)
+    d_need = np.zeros(n + 2, np.int64)
+    d_pot = np.zeros(n + 2, np.int64)
+    d_phase = np.zeros(n + 2, np.int64)
+    d_took = np.zeros(n + 2, np.bool_)
+    d_left = np.zeros(n + 2, np.bool_)
+    ocap = 256
+    out = np.zeros((ocap, words), np.uint64)
+    oload = np.zeros(ocap, np.int64)
+    child = np.zeros(words, np.uint64)
+    steps = 0
+    deepest = 0
+    exhaustive = True
+    cursor = 0
+    while True:
+        # --- choose the level
+        lv = -1
+        if dive:
+            for q in range(m, -1, -1):
+                if hlen[q] > 0:
+                    lv = q
+                    break
+        else:
+            for q in range(m + 1):
+                cand = (cursor + q) % (m + 1)
+                if hlen[cand] > 0:
+                    lv = cand
+                    break
+            cursor = (lv + 1) % (m + 1)
+        if lv < 0:
+            return (INFEASIBLE if exhaustive else EXHAUSTED), steps, count, deepest
+        node = _heap_pop(heaps[lv], hlen[lv], k1, k2)
+        hlen[lv] -= 1
+        steps += 1
+        if lvl[node] != lv:
+            continue  # reached again with fewer stations
+        deepest = max(deepest, lv)
+        left = m - lv
+        for j in range(n):
+            done[j] = _has(bits[node], j)
+            undone[j] = not done[j]
+        r = rest[node]
+        if _blocked(
+            undone,
+            left,
+            r,
+            t,
+            c,
+            w2,
+            w6,
+            vidx,
+            vals,
+            topidx,
+            half,
+            after,
+            pp,
+            pidx,
+            big,
+            cw,
+            buf,
+            cnt,
+        ):
+            continue
+        # --- zone: tasks that can join the next station, in candidate order
+        for j in range(n):
+            pend[j] = 0
+            inzone[j] = False
+        for j in range(n):
+            if done[j]:
+                for q in range(sp[j], sp[j + 1]):
+                    pend[sidx[q]] += 1
+        for j in range(n):
+            pend[j] = npred[j] - pend[j]
+        z = 0
+        for p in range(n):
+            j = rank[p]
+            if not done[j] and pend[j] == 0:
+                zone[z] = j
+                z += 1
+                inzone[j] = True
+        head = 0
+        while head < z:
+            v = zone[head]
+            head += 1
+            for q in range(sp[v], sp[v + 1]):
+                w = sidx[q]
+                if inzone[w]:
+                    continue
+                ok = True
+                for q2 in range(pp[w], pp[w + 1]):
+                    i = pidx[q2]
+                    if not done[i] and not inzone[i]:
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                tot = t[w]
+                for q2 in range(pp[w], pp[w + 1]):
+                    i = pidx[q2]
+                    if not done[i]:
+                        tot += t[i]
+                if tot <= c:
+                    inzone[w] = True
+                    zone[z] = w
+                    z += 1
+        for k in range(cw):
+            sums[z, k] = np.uint64(0)
+        sums[z, 0] = np.uint64(1)
+        for p in range(z - 1, -1, -1):
+            _shift_or(sums[p], sums[p + 1], t[zone[p]], cw)
+        lo_load = max(r - (left - 1) * c, 1)
+        usucc = 0
+        for j in range(n):
+            if undone[j] and sp[j + 1] > sp[j]:
+                usucc += 1
+        # --- loads: take/leave each zone task in turn (iterative, with undo)
+        nout = 0
+        pot0 = 0
+        for p in range(z):
+            pot0 += t[zone[p]]
+        first_try = True
+        spread = 0
+        if dive and batch > 0 and left > 1:
+            spread = c - 2 * (left * c - r) // left
+        while True:
+            need0 = lo_load
+            if first_try and spread > lo_load:
+                need0 = spread
+            nout = 0
+            start_steps = steps
+            limit = budget if batch == 0 else 5000
+            d = 0
+            d_load[0] = 0
+            d_need[0] = need0
+            d_pot[0] = pot0
+            d_phase[0] = 0
+            capped = False
+            while d >= 0:
+                ph = d_phase[d]
+                if ph == 0:
+                    steps += 1
+                    if (steps & 4095) == 0:
+                        with numba.objmode(now="float64"):
+                            now = time.perf_counter()
+                        if now > deadline or steps > budget:
+                            return UNKNOWN, steps, count, deepest
+                    if steps - start_steps > limit:
+                        capped = True
+                        break
+                    load = d_load[d]
+                    need = d_need[d]
+                    low = need - load if need > load else 0
+                    if c < need or load + d_pot[d] < need or not _any_in(sums[d], low, c - load):
+                        d -= 1
+                        continue
+                    if load == c or d == z:
+                        # leaf: Jackson dominance check, then record
+                        keep = True
+                        if usucc > 0:  # a load of tasks without successors can go last
+                            keep = False
+                            for p in range(d):
+                                j = zone[p]
+                                if inmask[j] and sp[j + 1] > sp[j]:
+                                    keep = True
+                                    break
+                        for p in range(d):
+                            if not keep:
+                                break
+                            j = zone[p]
+                            if not inmask[j]:
+                                continue
+                            hasfol = False
+                            for q in range(sp[j], sp[j + 1]):
+                                if inmask[sidx[q]]:
+                                    hasfol = True
+                                    break
+                            if hasfol:
+                                continue
+                            room = c - load + t[j]
+                            for q in range(dp[j], dp[j + 1]):
+                                i = didx[q]
+                                if t[i] <= room and not done[i] and not inmask[i] and pend[i] == 0:
+                                    keep = False
+                                    break
+                            if not keep:
+                                break
+                        if keep:
+                            if nout == out.shape[0]:
+                                o2 = np.zeros((2 * nout, words), np.uint64)
+                                o2[:nout] = out
+                                out = o2
+                                l2 = np.zeros(2 * nout, np.int64)
+                                l2[:nout] = oload
+                                oload = l2
+                            for k in range(words):
+                                out[nout, k] = np.uint64(0)
+                            for p in range(d):
+                                if inmask[zone[p]]:
+                                    _set(out[nout], zone[p])
+                            oload[nout] = load
+                            nout += 1
+                            if batch > 0 and load == c and nout >= batch:
+                                capped = True
+                                break
+                        d -= 1
+                        continue
+                    j = zone[d]
+                    d_took[d] = False
+                    d_left[d] = False
+                    if killer[j] >= 0:  # a predecessor was left out: j cannot join
+                        d_phase[d] = 3
+                        d_load[d + 1] = load
+                        d_need[d + 1] = need
+                        d_pot[d + 1] = d_pot[d]
+                        d_phase[d + 1] = 0
+                        d += 1
+                        continue
+                    d_phase[d] = 1
+                    if pend[j] == 0 and load + t[j] <= c:
+                        beaten = False
+                        hasfol = False
+                        for q in range(sp[j], sp[j + 1]):
+                            if inzone[sidx[q]]:
+                                hasfol = True
+                                break
+                        if not hasfol:
+                            for q in range(dp[j], dp[j + 1]):
+                                i = didx[q]
+                                if excl[i] and t[i] <= t[j]:
+                                    beaten = True
+                                    break
+                        if not beaten:
+                            d_took[d] = True
+                            inmask[j] = True
+                            for q in range(sp[j], sp[j + 1]):
+                                pend[sidx[q]] -= 1
+                            d_load[d + 1] = load + t[j]
+                            d_need[d + 1] = need
+                            d_pot[d + 1] = d_pot[d] - t[j]
+                            d_phase[d + 1] = 0
+                            d += 1
+                            continue
+                elif ph == 1:
+                    j = zone[d]
+                    if d_took[d]:
+                        inmask[j] = False
+                        for q in range(sp[j], sp[j + 1]):
+                            pend[sidx[q]] += 1
+                        d_took[d] = False
+                    need = d_need[d]
+                    if pend[j] == 0 and d_load[d] + t[j] <= c:
+                        need = max(need, c - t[j] + 1)  # leaving j out: it must not fit
+                        excl[j] = True
+                        d_left[d] = True
+                    pot = d_pot[d] - t[j]
+                    killer[j] = d
+                    for q in range(fp[j], fp[j + 1]):
+                        f = fidx[q]
+                        if inzone[f] and killer[f] < 0:
+                            killer[f] = d
+                            pot -= t[f]
+                    d_phase[d] = 2
+                    d_load[d + 1] = d_load[d]
+                    d_need[d + 1] = need
+                    d_pot[d + 1] = pot
+                    d_phase[d + 1] = 0
+                    d += 1
+                    continue
+                elif ph == 2:
+                    j = zone[d]
+                    if d_left[d]:
+                        excl[j] = False
+                    killer[j] = -1
+                    for q in range(fp[j], fp[j + 1]):
+                        f = fidx[q]
+                        if killer[f] == d:
+                            killer[f] = -1
+                    d -= 1
+                else:
+                    d -= 1
+            if capped or d >= 0:  # stopped early: undo the open decisions
+                for p in range(z):
+                    j = zone[p]
+                    if inmask[j]:
+                        inmask[j] = False
+                        for q in range(sp[j], sp[j + 1]):
+                            pend[sidx[q]] += 1
+                    excl[j] = False
+                    killer[j] = -1
+                exhaustive = False
+            if nout > 0 and first_try and spread > lo_load:
+                exhaustive = False  # the loads below the spread were not kept
+            if nout > 0 or not first_try or spread <= lo_load:
+                break
+            first_try = False
+        for p in range(z):
+            inzone[zone[p]] = False
+        # --- children: fullest first; the batch variants keep the fullest few
+        order = np.argsort(-oload[:nout], kind="mergesort")
+        nkeep = nout
+        if batch > 0 and nout > batch:
+            exhaustive = False
+            nkeep = batch
+        for oi in range(nkeep):
+            o = order[oi]
+            for k in range(words):
+                child[k] = bits[node, k] | out[o, k]
+            ok = True
+            for q in range(n):
+                j = by_after[q]
+                if after[j] < left:
+                    break
+                if not _has(child, j):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            # memory lookup
+            h = _hash(child) & np.uint64(hsize - 1)
+            slot = np.int64(h)
+            found = -1
+            while table[slot] >= 0:
+                e = table[slot]
+                same = True
+                for k in range(words):
+                    if bits[e, k] != child[k]:
+                        same = False
+                        break
+                if same:
+                    found = e
+                    break
+                slot = (slot + 1) & (hsize - 1)
+            if found >= 0 and lvl[found] <= lv + 1:
+                continue
+            if found >= 0:
+                new = found
+            else:
+                if count == bits.shape[0]:
+                    nb = np.zeros((2 * count, words), np.uint64)
+                    nb[:count] = bits
+                    bits = nb
+                    lvl = np.concatenate((lvl, np.zeros(count, np.int64)))
+                    rest = np.concatenate((rest, np.zeros(count, np.int64)))
+                    parent = np.concatenate((parent, np.zeros(count, np.int64)))
+                    k1 = np.concatenate((k1, np.zeros(count, np.int64)))
+                    k2 = np.concatenate((k2, np.zeros(count, np.int64)))
+                new = count
+                count += 1
+                bits[new] = child
+                table[slot] = new
+                if 2 * count > hsize:  # grow the table and rehash
+                    hsize *= 4
+                    table = np.full(hsize, -1, np.int64)
+                    for e in range(count):
+                        s2 = np.int64(_hash(bits[e]) & np.uint64(hsize - 1))
+                        while table[s2] >= 0:
+                            s2 = (s2 + 1) & (hsize - 1)
+                        table[s2] = e
+            lvl[new] = lv + 1
+            parent[new] = node
+            rest[new] = r - oload[o]
+            if rest[new] == 0:
+                # complete: number the stations along the parent chain
+                chain = np.zeros(lv + 2, np.int64)
+                ln = 0
+                e = new
+                while e > 0:
+                    chain[ln] = e
+                    ln += 1
+                    e = parent[e]
+                for j in range(n):
+                    station[j] = 0
+                for s in range(ln):
+                    e = chain[ln - 1 - s]
+                    pe = parent[e]
+                    for j in range(n):
+                        if _has(bits[e], j) and not _has(bits[pe], j):
+                            station[j] = s + 1
+                return FEASIBLE, steps, count, deepest
+            pr = 0
+            for j in range(n):
+                if _has(out[o], j):
+                    pr += tail[j]
+            k1[new] = rest[new]
+            k2[new] = -pr
+            heaps[lv + 1] = _heap_push(heaps[lv + 1], hlen[lv + 1], new, k1, k2)
+            hlen[lv + 1] += 1
+        if steps > budget:
+            return UNKNOWN, steps, count, deepest
 
 
 class StationSearch:
-    """Decision search for one direction of one SALBP-1 instance, with its memory.
+    """Decision search for one direction of one SALBP-1 instance.
 
     Parameters
     ----------
@@ -78,6 +766,11 @@ class StationSearch:
         Cycle time ``c``.
     after
         ``a_j``: stations task ``j`` and its followers need (for the given direction).
+    batch
+        0 for the exhaustive search (a proof when it ends within its budget); else keep
+        only the ``batch`` fullest loads per node (a heuristic that proves nothing).
+    dive
+        Expand the deepest level first (depth-first with memory).
 
     """
 
@@ -87,469 +780,89 @@ class StationSearch:
         arcs: Sequence[tuple[int, int]],
         cycle: int,
         after: Sequence[int],
-        max_steps: int = 50_000,
-        max_batch: int | None = None,
+        batch: int = 0,
         dive: bool = False,
     ) -> None:
         n = len(times)
-        self.n, self.c, self.t = n, cycle, list(times)
-        self.full = (1 << n) - 1
-        self.total = sum(times)
-        pred_bits, succ_bits, _ = closures(n, arcs)
-        self.fol = succ_bits
-        self.after = list(after)
-        # Numpy copies for the node check of the heads (_head_blocked).
-        self._nbytes = (n + 7) // 8
-        self._t_np = np.asarray(times, dtype=np.int64)
-        self._after_np = np.asarray(after, dtype=np.int64)
-        self._pred_np = np.zeros((n, n), dtype=np.int64)
-        succ_np = np.zeros((n, n), dtype=np.int64)
-        for j in range(n):
-            self._pred_np[j] = self._bits(pred_bits[j])
-            succ_np[j] = self._bits(succ_bits[j])
-        tail = [int(x) for x in self._t_np + succ_np @ self._t_np]
-        self.tail = tail
-        self.pred = [0] * n
-        self.succ: list[list[int]] = [[] for _ in range(n)]
-        for i, j in arcs:
-            self.pred[j] |= 1 << i
-            self.succ[i].append(j)
-        # Candidate order inside a station: longer tasks and heavier tails first.
-        self.rank = sorted(range(n), key=lambda j: (-times[j], -tail[j], j))
-        self.pos = [0] * n
-        for p, j in enumerate(self.rank):
-            self.pos[j] = p
-        for lst in self.succ:
-            lst.sort(key=self.pos.__getitem__)
-        self.w2, self.w6 = weights(times, cycle)
-        self.tot2, self.tot6 = sum(self.w2), sum(self.w6)
-        self.bigmask = sum(1 << j for j in range(n) if 2 * times[j] > cycle)
-        self.values = sorted(set(times))
-        by_value: dict[int, int] = {}
-        for j, tj in enumerate(times):
-            by_value[tj] = by_value.get(tj, 0) | 1 << j
-        self.vmask = [by_value[v] for v in self.values]
-        top = max(after) + 2
-        self.must = [0] * (top + 1)
-        for j, a in enumerate(after):
-            for left in range(1, a + 1):
-                self.must[left] |= 1 << j
-        self.dom: list[list[int]] = [[] for _ in range(n)]
-        for j in range(n):
-            for i in range(n):
-                if i == j or (pred_bits[j] | succ_bits[j]) >> i & 1:
-                    continue
-                if times[i] < times[j] or succ_bits[j] & ~succ_bits[i]:
-                    continue
-                if times[i] == times[j] and succ_bits[i] == succ_bits[j] and i > j:
-                    continue
-                self.dom[j].append(i)
-        self.domm = [sum(1 << i for i in self.dom[j]) for j in range(n)]
-        self.max_steps = max_steps
-        self.max_batch = max_batch
-        self.dive = dive
-        self.exhaustive = True
+        self.n, self.c = n, int(cycle)
+        self.batch, self.dive = int(batch), bool(dive)
+        t = np.asarray(times, dtype=np.int64)
+        adj, reach = precedence_matrices(n, arcs)
+        tail = t + reach.astype(np.int64) @ t
+        self.rank = np.lexsort((np.arange(n), -tail, -t)).astype(np.int64)
+        pos = np.empty(n, dtype=np.int64)
+        pos[self.rank] = np.arange(n)
+        succ = [sorted(np.flatnonzero(adj[i]).tolist(), key=pos.__getitem__) for i in range(n)]
+        self.sp, self.sidx = _csr(succ)
+        self.pp, self.pidx = _csr([np.flatnonzero(reach[:, j]).tolist() for j in range(n)])
+        self.fp, self.fidx = _csr([np.flatnonzero(reach[j]).tolist() for j in range(n)])
+        # i dominates j: unrelated, t_i >= t_j, F*(j) within F*(i); ties by index
+        rf = reach.astype(np.float32)
+        missing = rf @ (1.0 - rf).T  # [j, i] = |F*(j) - F*(i)|
+        related = reach | reach.T | np.eye(n, dtype=np.bool_)
+        dom = (t[None, :] >= t[:, None]) & (missing == 0) & ~related
+        tie = (t[None, :] == t[:, None]) & (missing == 0) & (missing.T == 0)
+        dom &= ~(tie & (np.arange(n)[None, :] > np.arange(n)[:, None]))
+        self.dp, self.didx = _csr([np.flatnonzero(dom[j]).tolist() for j in range(n)])
+        w2, w6 = weights(times, cycle)
+        self.w2 = np.asarray(w2, dtype=np.int64)
+        self.w6 = np.asarray(w6, dtype=np.int64)
+        self.vals = np.unique(t)
+        self.vidx = np.searchsorted(self.vals, t).astype(np.int64)
+        self.half = int(np.searchsorted(self.vals, cycle // 2, side="right"))
+        self.topidx = np.searchsorted(self.vals, cycle - self.vals, side="right").astype(np.int64)
+        self.big = 2 * t > cycle
+        self.t, self.tail = t, tail.astype(np.int64)
+        self.after = np.asarray(after, dtype=np.int64)
         self.steps = 0
-        self._deadline = 0.0
-
-    # --- loads ---------------------------------------------------------------------
-
-    def _zone(self, done: int) -> tuple[list[int], list[int]]:
-        """Tasks that can join the next station, and suffix subset sums over them.
-
-        The *zone* holds the unassigned tasks whose own time plus that of their
-        unassigned predecessors fits ``c``, in a topological order. ``sums[k]`` is the
-        bitset of the totals reachable by subsets of ``zone[k:]`` (precedence ignored).
-        """
-        t, c, pred, succ = self.t, self.c, self.pred, self.succ
-        zone = [j for j in self.rank if not done >> j & 1 and not pred[j] & ~done]
-        inzone = 0
-        anc: dict[int, int] = {}
-        for j in zone:
-            anc[j] = 0
-            inzone |= 1 << j
-        for v in zone:
-            for w in succ[v]:
-                if w in anc or pred[w] & ~(done | inzone):
-                    continue
-                up = 0
-                bits = pred[w] & ~done
-                while bits:
-                    low = bits & -bits
-                    up |= anc[low.bit_length() - 1] | low
-                    bits ^= low
-                total = t[w]
-                bits = up
-                while bits and total <= c:
-                    low = bits & -bits
-                    total += t[low.bit_length() - 1]
-                    bits ^= low
-                if total <= c:
-                    anc[w] = up
-                    inzone |= 1 << w
-                    zone.append(w)
-        cap = (1 << (c + 1)) - 1
-        sums = [1] * (len(zone) + 1)
-        for k in range(len(zone) - 1, -1, -1):
-            sums[k] = (sums[k + 1] | (sums[k + 1] << t[zone[k]])) & cap
-        return zone, sums
-
-    def _enumerate(
-        self, done: int, zone: list[int], sums: list[int], lo: int, hi: int
-    ) -> list[int]:
-        """Maximal, non-dominated loads of the next station with a time in ``[lo, hi]``.
-
-        Each zone task in turn is taken or left. Leaving out an available task ``j``
-        that fits demands a final load above ``c - t_j`` (maximality). A branch ends
-        when no subset of the zone tasks still to come (``sums``) brings the load into
-        the range. Jackson dominance: a load holding ``j`` (no follower of ``j`` in it)
-        but not an available task ``i`` that dominates ``j`` and fits in its place is
-        dropped; it is tested while branching for ``j`` with no follower in the zone,
-        and at the end for the rest.
-        """
-        t, c, pred, fol, dom = self.t, self.c, self.pred, self.fol, self.dom
-        out: list[int] = []
-        first = self.steps
-        batch = self.max_batch or -1
-        min_slack = c - hi
-
-        def leaf(mask: int, load: int) -> None:
-            bits = mask
-            while bits:
-                low = bits & -bits
-                j = low.bit_length() - 1
-                bits ^= low
-                if fol[j] & mask:
-                    continue
-                room = c - load + t[j]
-                base = done | (mask & ~low)
-                for i in dom[j]:
-                    if t[i] <= room and not (done | mask) >> i & 1 and not pred[i] & ~base:
-                        return
-            out.append(mask)
-            if len(out) == batch:
-                raise _Capped
-
-        inzone = 0
-        for j in zone:
-            inzone |= 1 << j
-        domm = self.domm
-
-        def gen(i: int, mask: int, load: int, need: int, excl: int, dead: int, pot: int) -> None:
-            self.steps += 1
-            if self.steps & 1023 == 0:
-                if time.perf_counter() > self._deadline:
-                    raise _Stop
-                if self.steps - first > self.max_steps:
-                    raise _Capped
-            low = need - load if need > load else 0
-            if hi < need or load + pot < need:
-                return
-            if not (sums[i] >> low) & ((1 << (hi - load - low + 1)) - 1):
-                return
-            if load == hi or i == len(zone):
-                leaf(mask, load)  # the rest of the zone stays out
-                return
-            j = zone[i]
-            tj = t[j]
-            if dead >> j & 1:
-                gen(i + 1, mask, load, need, excl, dead, pot)
-                return
-            if not pred[j] & ~(done | mask) and load + tj <= c:
-                if load + tj <= hi:
-                    beaten = domm[j] & excl if not fol[j] & inzone else 0
-                    while beaten:  # a left-out dominating task could take j's place
-                        bit = beaten & -beaten
-                        if t[bit.bit_length() - 1] <= tj + min_slack:
-                            break
-                        beaten ^= bit
-                    if not beaten:
-                        gen(i + 1, mask | (1 << j), load + tj, need, excl, dead, pot - tj)
-                need = max(need, c - tj + 1)  # leaving j out: it must not fit at the end
-                excl |= 1 << j
-            kill = fol[j] & inzone & ~dead
-            dead |= kill | (1 << j)
-            pot -= tj
-            while kill:  # j's followers cannot join without j
-                bit = kill & -kill
-                pot -= t[bit.bit_length() - 1]
-                kill ^= bit
-            gen(i + 1, mask, load, need, excl, dead, pot)
-
-        try:
-            gen(0, 0, 0, max(lo, 1), 0, 0, sum(t[j] for j in zone))
-        except _Capped:
-            self.exhaustive = False
-        return out
-
-    def _best_loads(
-        self, done: int, zone: list[int], sums: list[int], low: int
-    ) -> list[tuple[int, int]]:
-        """Heuristic children: the best-filled maximal loads found within a step budget.
-
-        Depth-first over the zone (take before leave), keeping loads of at least
-        ``low``; stops after ``max_steps`` steps and returns the ``max_batch`` fullest.
-        """
-        t, c, pred = self.t, self.c, self.pred
-        size = len(zone)
-        found: list[tuple[int, int]] = []
-        first = self.steps
-        limit = max(200, self.max_steps // 10)
-        batch = self.max_batch or 1
-        full = [0]
-
-        inzone = 0
-        for j in zone:
-            inzone |= 1 << j
-        fol = self.fol
-
-        def gen(i: int, mask: int, load: int, need: int, dead: int, pot: int) -> None:
-            self.steps += 1
-            if self.steps - first > limit:
-                raise _Capped
-            if self.steps & 1023 == 0 and time.perf_counter() > self._deadline:
-                raise _Stop
-            if load + pot < need:
-                return
-            lo = need - load if need > load else 0
-            if not (sums[i] >> lo) & ((1 << (c - load - lo + 1)) - 1):
-                return
-            if i == size:
-                found.append((load, mask))
-                if load == c:
-                    full[0] += 1
-                    if full[0] >= batch:
-                        raise _Capped
-                return
-            j = zone[i]
-            tj = t[j]
-            if dead >> j & 1:
-                gen(i + 1, mask, load, need, dead, pot)
-                return
-            if not pred[j] & ~(done | mask) and load + tj <= c:
-                gen(i + 1, mask | (1 << j), load + tj, need, dead, pot - tj)
-                need = max(need, c - tj + 1)
-            kill = fol[j] & inzone & ~dead
-            dead |= kill | (1 << j)
-            pot -= tj
-            while kill:
-                bit = kill & -kill
-                pot -= t[bit.bit_length() - 1]
-                kill ^= bit
-            gen(i + 1, mask, load, need, dead, pot)
-
-        with contextlib.suppress(_Capped):
-            gen(0, 0, 0, max(low, 1), 0, sum(t[j] for j in zone))
-        self.exhaustive = False
-        found.sort(key=lambda x: -x[0])
-        return [(mask, load) for load, mask in found[: self.max_batch]]
-
-    # --- cyclic best-first search ---------------------------------------------------
-
-    def start(self, stations: int) -> None:
-        """Begin a new search for ``stations`` stations (the root holds no task)."""
-        self.m = stations
-        self.heaps: list[list[tuple[int, int, int, int, int, int, int]]] = [
-            [] for _ in range(stations + 1)
-        ]
-        self.seen: dict[int, int] = {0: 0}
-        self.parent: dict[int, tuple[int, int]] = {}
-        self.cursor = 0
-        self.count = 0
         self.solution: list[int] | None = None
-        self.exhaustive = True
-        self.closed = (
-            stations < 1
-            or self.total > stations * self.c
-            or any(self.must[left] for left in range(stations + 1, len(self.must)))
-        )
-        if not self.closed:
-            self.heaps[0].append((self.total, 0, 0, 0, self.total, 0, 0))
 
-    def run(self, steps: int, deadline: float) -> str:
-        """Search for about ``steps`` enumeration steps; returns the verdict.
+    def solve(self, stations: int, budget: int, deadline: float) -> str:
+        """Search for a balance with ``stations`` stations within ``budget`` steps.
 
-        The verdict is ``feasible``, ``infeasible``, ``exhausted`` or ``unknown``.
-
-        Cyclic best-first search (Sewell & Jacobson 2012): one heap per level (stations
-        used); each cycle expands the best node of every level in turn, best = least
-        remaining time (least idle so far), then the heaviest tails in the last load. A
-        set of assigned tasks is kept once, at the fewest stations it was reached with.
-        ``exhausted`` means the search can no longer prove anything: a load enumeration
-        was cut short (always so for a search with ``max_batch``), and either the heaps
-        ran empty or it is an exhaustive search, which then stops.
+        Returns ``feasible`` (the balance in :attr:`solution`), ``infeasible`` (a proof:
+        the exhaustive search ended within its budget), ``unknown`` (budget or deadline
+        hit) or ``exhausted`` (a heuristic search ran out of nodes).
         """
-        if self.solution is not None:
-            return "feasible"
-        if self.closed or (self.max_batch is None and not self.exhaustive):
-            return "infeasible" if self.exhaustive else "exhausted"
-        self._deadline = deadline
-        m, heaps, seen = self.m, self.heaps, self.seen
-        count = 0
-        stop = self.steps + steps
-        try:
-            while self.steps < stop:
-                if self.max_batch is None and not self.exhaustive:
-                    return "exhausted"
-                if self.dive:  # deepest level first (depth-first with memory)
-                    lvl = m
-                    while lvl >= 0 and not heaps[lvl]:
-                        lvl -= 1
-                    if lvl < 0:
-                        self.closed = True
-                        return "infeasible" if self.exhaustive else "exhausted"
-                else:
-                    lvl = self.cursor
-                    for _ in range(m + 1):
-                        if heaps[lvl]:
-                            break
-                        lvl = lvl + 1 if lvl < m else 0
-                    else:
-                        self.closed = True
-                        return "infeasible" if self.exhaustive else "exhausted"
-                    self.cursor = lvl + 1 if lvl < m else 0
-                _, _, _, done, rest, s2, s6 = heapq.heappop(heaps[lvl])
-                count += 1
-                self.steps += 1
-                if count & 31 == 0 and time.perf_counter() > deadline:
-                    heapq.heappush(heaps[lvl], (0, 0, -1, done, rest, s2, s6))
-                    return "unknown"
-                if seen.get(done, lvl) < lvl:
-                    continue  # reached again with fewer stations
-                left = m - lvl
-                if (self.tot2 - s2 + 1) // 2 > left or (self.tot6 - s6 + 5) // 6 > left:
-                    continue
-                if self._l2(done) > left or self._head_blocked(done, left):
-                    continue
-                if self._idle_blocked(done, left * self.c - rest):
-                    continue
-                if self._expand(done, lvl, rest, s2, s6):
-                    return "feasible"
-        except _Stop:
-            return "unknown"
-        return "unknown"
+        station = np.zeros(self.n, dtype=np.int64)
+        code, steps, self.nodes, self.deepest = _search(
+            self.t, self.c, stations, self.after, self.rank, self.sp, self.sidx, self.pp,
+            self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.vidx,
+            self.vals, self.topidx, self.half, self.big, self.tail, budget, deadline,
+            self.batch, self.dive, station,
+        )  # fmt: skip
+        self.steps += steps
+        self.solution = [int(s) for s in station] if code == FEASIBLE else None
+        return _VERDICT[code]
 
-    def _l2(self, done: int) -> int:
-        """Martello & Toth's L2 of the unassigned tasks (:func:`~insource.plant._bounds.l2_bound`)."""
-        rest = self.full & ~done
-        counts = [(rest & vm).bit_count() for vm in self.vmask]
-        return l2_bound(self.values, counts, self.c)
 
-    def _idle_blocked(self, done: int, budget: int) -> bool:
-        """True if the stations of the long unassigned tasks must idle more than ``budget``.
+def precedence_matrices(n: int, arcs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Direct and transitive precedence as boolean matrices (``[i, j]``: ``i`` before ``j``).
 
-        Every unassigned task ``j`` with ``t_j > c/2`` has its own station; the most it
-        can share it with is the largest subset sum ``f_j <= c - t_j`` of the other
-        unassigned tasks of at most ``c/2`` (precedence ignored), so that station idles at
-        least ``c - t_j - f_j``; the total over these distinct stations may not exceed
-        the idle time ``l c - t(R)`` left.
-        """
-        rest = self.full & ~done
-        big = rest & self.bigmask
-        if not big:
-            return False
-        c, t = self.c, self.t
-        cap = (1 << (c + 1)) - 1
-        sums = 1
-        bits = rest & ~self.bigmask
-        while bits:
-            low = bits & -bits
-            sums = (sums | (sums << t[low.bit_length() - 1])) & cap
-            bits ^= low
-        idle = 0
-        while big:
-            low = big & -big
-            room = c - t[low.bit_length() - 1]
-            idle += room - ((sums & ((1 << (room + 1)) - 1)).bit_length() - 1)
-            if idle > budget:
-                return True
-            big ^= low
-        return False
+    The closure is built in reverse topological order, one row per task
+    (``reach[v] = adj[v] | OR_{w in succ(v)} reach[w]``).
+    """
+    adj = np.zeros((n, n), dtype=np.bool_)
+    if arcs:
+        src, dst = np.asarray(arcs, dtype=np.int64).T
+        adj[src, dst] = True
+    indeg = adj.sum(axis=0)
+    order = [j for j in range(n) if indeg[j] == 0]
+    for v in order:
+        for w in np.flatnonzero(adj[v]):
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                order.append(int(w))
+    reach = adj.copy()
+    for v in reversed(order):
+        succ = np.flatnonzero(adj[v])
+        if succ.size:
+            reach[v] |= reach[succ].any(axis=0)
+    return adj, reach
 
-    def _head_blocked(self, done: int, left: int) -> bool:
-        """True if an unassigned task's unassigned predecessors and followers need too much.
 
-        Task ``j`` and its unassigned predecessors need ``ceil(h_j / c)`` stations, of
-        which the last is ``j``'s, and ``j`` with its followers ``a_j``: so
-        ``ceil(h_j / c) + a_j - 1 <= left`` (the node version of ``E_j + a_j - 1 <= m``).
-        """
-        undone = self._bits(self.full & ~done)
-        h = self._t_np + self._pred_np @ (self._t_np * undone)
-        room = (left + 1 - self._after_np) * self.c
-        return bool(np.any((h > room) & (undone > 0)))
-
-    def _bits(self, mask: int) -> np.ndarray:
-        """0/1 vector (int64) of a bitset over the ``n`` tasks."""
-        raw = np.frombuffer(mask.to_bytes(self._nbytes, "little"), dtype=np.uint8)
-        return np.unpackbits(raw, bitorder="little")[: self.n].astype(np.int64)
-
-    def _expand(self, done: int, lvl: int, rest: int, s2: int, s6: int) -> bool:
-        """Queue the children of a node: its loads, fullest first (True if one completes)."""
-        left = self.m - lvl
-        low_load = max(rest - (left - 1) * self.c, 1)
-        zone, sums = self._zone(done)
-        if self.max_batch is not None:
-            loads = []
-            if self.dive and left > 1:  # spread the idle time: at most twice the average
-                spread = self.c - 2 * (left * self.c - rest) // left
-                if spread > low_load:
-                    loads = self._best_loads(done, zone, sums, spread)
-            if not loads:
-                loads = self._best_loads(done, zone, sums, low_load)
-        else:
-            masks = self._enumerate(done, zone, sums, low_load, self.c)
-            loads = sorted(((mask, self._time(mask)) for mask in masks), key=lambda x: -x[1])
-        return self._push(done, lvl, rest, s2, s6, loads)
-
-    def _time(self, mask: int) -> int:
-        total = 0
-        t = self.t
-        while mask:
-            low = mask & -mask
-            total += t[low.bit_length() - 1]
-            mask ^= low
-        return total
-
-    def _push(
-        self, done: int, lvl: int, rest: int, s2: int, s6: int, loads: list[tuple[int, int]]
-    ) -> bool:
-        """Queue the children ``done + load``; True when one of them completes the line."""
-        m, seen, full = self.m, self.seen, self.full
-        w2, w6, tail = self.w2, self.w6, self.tail
-        left = m - lvl
-        must = self.must[left] if left < len(self.must) else 0
-        heap = self.heaps[lvl + 1]
-        for mask, load in loads:
-            new = done | mask
-            if must & ~new or seen.get(new, m + 1) <= lvl + 1:
-                continue
-            seen[new] = lvl + 1
-            self.parent[new] = (done, mask)
-            if new == full:
-                self.solution = self._rebuild(new)
-                return True
-            d2 = d6 = pr = 0
-            bits = mask
-            while bits:
-                low = bits & -bits
-                j = low.bit_length() - 1
-                d2 += w2[j]
-                d6 += w6[j]
-                pr += tail[j]
-                bits ^= low
-            self.count += 1
-            r = rest - load
-            heapq.heappush(heap, (r, -pr, self.count, new, r, s2 + d2, s6 + d6))
-        return False
-
-    def _rebuild(self, state: int) -> list[int]:
-        masks = []
-        while state:
-            state, mask = self.parent[state]
-            masks.append(mask)
-        station = [0] * self.n
-        for k, mask in enumerate(reversed(masks), start=1):
-            for j in range(self.n):
-                if mask >> j & 1:
-                    station[j] = k
-        return station
+def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    idx = np.asarray([v for x in lists for v in x], dtype=np.int64)
+    return ptr, idx
