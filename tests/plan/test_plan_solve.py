@@ -154,12 +154,40 @@ def test_background_bound_bounds_the_optimum_and_leaves_the_plan(make_case):
     # the copy in the background, run to its end: its dual bound is within its
     # gap above the optimum (maximising), and the caller's model is untouched
     solver = Resolver(build_model(d))
-    bg = _BoundSolve(solver.highs, 120, 1e-6, None)
-    bg.highs.joinSolve(bg.thread)
+    bg = _BoundSolve(solver.highs, 120, None)
+    bg.thread.join()
     bound = bg.stop()
     assert plain.objective - 1e-9 * abs(plain.objective) <= bound
     assert bound <= plain.objective + 1e-6 * abs(plain.objective) + 1e-6
-    assert solver.highs.getInfo().primal_solution_status == 0  # nothing solved on it
+
+
+def test_stopping_the_background_bound_stops_it() -> None:
+    # a 5-constraint 0-1 knapsack of 80 items HiGHS cannot close in a minute:
+    # stop() must interrupt it (cancelSolve alone is ignored by HiGHS unless
+    # the user interrupt is enabled), not wait for its 60 s limit
+    import time
+
+    import highspy
+
+    rng = np.random.default_rng(0)
+    n, k = 80, 5
+    w = rng.integers(20, 100, size=(k, n)).astype(float)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    for j in range(n):
+        h.addVar(0.0, 1.0)
+        h.changeColCost(j, -float(w[:, j].sum() + rng.integers(0, 10)))
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.uint8))
+    for i in range(k):
+        h.addRow(-inf, w[i].sum() / 2, n, np.arange(n, dtype=np.int32), w[i])
+    bg = _BoundSolve(h, 60, None)
+    time.sleep(1.0)
+    t = time.perf_counter()
+    bound = bg.stop()
+    assert time.perf_counter() - t < 10.0
+    assert not bg.thread.is_alive()
+    assert np.isnan(bound) or bound <= 0.0  # minimising a negative cost: a lower bound
 
 
 def test_status_quo_start_is_the_status_quo_and_reaches_the_optimum(make_case):
@@ -218,3 +246,18 @@ def test_plan_stopped_at_the_limit_is_marked_with_its_gap(make_case):
     text = _status_text(r)
     assert "NOT proven optimal" in text
     assert "2.00%" in text
+
+
+def test_shift_floor_keeps_a_minimum_above_the_maximum_infeasible(make_case):
+    # the floor never goes below min_shifts, even where that is above
+    # max_shifts: the strong model stays infeasible like the textbook one
+
+    from insource.plan._model import shift_floor
+
+    case = make_case()
+    d = plan_data(case, select_option(case, "free"), PlanSettings())
+    floor = shift_floor(d)
+    assert (floor >= d.min_shifts.to_numpy()[:, None]).all()
+    assert (floor <= d.max_shifts.to_numpy()[:, None]).all()
+    bad = dataclasses.replace(d, min_shifts=d.max_shifts + 1)
+    assert (shift_floor(bad) == (d.max_shifts + 1).to_numpy()[:, None]).all()

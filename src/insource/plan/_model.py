@@ -233,7 +233,10 @@ def shift_floor(d: PlanData) -> np.ndarray:
         np.maximum.at(peak, block[i], need[i])
         n[i] = peak[block[i]]
     low = d.min_shifts.to_numpy()[:, None]
-    return np.clip(n, low, d.max_shifts.to_numpy()[:, None])
+    high = d.max_shifts.to_numpy()[:, None]
+    # never above the upper bound, but never below the minimum either: a
+    # minimum above the maximum stays infeasible, as without the floor
+    return np.minimum(np.maximum(n, low), np.maximum(low, high))
 
 
 def define_line_variables(

@@ -136,10 +136,11 @@ class _BoundSolve:
     solve (``Highs.startSolve``, which releases the GIL), started from
     ``start``. Its dual bound after its root's cuts is much tighter than the
     LP relaxation's (``benchmarks/RESULTS.md``, fifth pass). :meth:`stop`
-    cancels it and returns that bound.
+    cancels it (highspy's user interrupt, checked by HiGHS's callbacks, so
+    it stops within about a second) and returns that bound.
     """
 
-    def __init__(self, h: Any, time_limit: float, gap: float, start: tuple[Any, Any] | None):
+    def __init__(self, h: Any, time_limit: float, start: tuple[Any, Any] | None):
         self.highs: Any = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.passModel(h.getModel())
@@ -149,18 +150,26 @@ class _BoundSolve:
             self.highs.setOptionValue("output_flag", True)
             self.highs.setOptionValue("log_to_console", False)
         self.highs.setOptionValue("time_limit", max(float(time_limit), 1.0))
-        self.highs.setOptionValue("mip_rel_gap", float(gap))
+        # its own gap is 0: stopping at a gap against its own plan would freeze
+        # the bound while the main solve goes on
+        self.highs.setOptionValue("mip_rel_gap", 0.0)
         if start is not None and len(start[0]):
             self.highs.setSolution(len(start[0]), start[0], start[1])
+        self.highs.HandleUserInterrupt = True  # else cancelSolve is never looked at
         self.thread = self.highs.startSolve()
 
     def stop(self) -> float:
-        """Stop the solve (if still running); its dual bound, NaN without one."""
-        if self.highs.is_solver_running():
-            self.highs.cancelSolve()
-        self.highs.joinSolve(self.thread)
-        bound = float(self.highs.getInfo().mip_dual_bound)
-        return bound if np.isfinite(bound) else float("nan")
+        """Stop the solve (if still running); its dual bound, NaN without a valid one."""
+        self.highs.cancelSolve()
+        self.thread.join()
+        info = self.highs.getInfo()
+        ok = self.highs.getModelStatus() not in (
+            highspy.HighsModelStatus.kNotset,
+            highspy.HighsModelStatus.kSolveError,
+            highspy.HighsModelStatus.kModelError,
+        )
+        bound = float(info.mip_dual_bound)
+        return bound if ok and bool(info.valid) and np.isfinite(bound) else float("nan")
 
 
 def _columns(m: linopy.Model, name: str, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -328,7 +337,7 @@ def _heuristic_start(
     bg = None
     if background and time_limit is not None:
         entries = _start_entries(m, start, column) if start else None
-        bg = _BoundSolve(h, end - time.perf_counter(), 1e-4 if gap is None else gap, entries)
+        bg = _BoundSolve(h, end - time.perf_counter(), entries)
     try:
         return _improve(m, h, start, rounded_start, neighbourhoods, deadline, end, gap, column), bg
     except BaseException:
@@ -369,17 +378,33 @@ def _improve(
     return bound
 
 
-def _tighter_gap(h: Any, gap: float, bound: float | tuple[float, ...], primal: float) -> float:
-    """HiGHS's relative gap, or the one against any of the other ``bound`` if smaller.
+def _checked(h: Any, bounds: tuple[float, ...], gap: float | None) -> tuple[float, float, bool]:
+    """The plan's objective, its relative gap, and whether HiGHS's "optimal" holds.
 
-    ``bound``: the relaxation's optimum and the background MIP's dual bound
-    (NaN where there is none); each bounds the optimum.
+    The objective is recomputed from the column values and costs
+    (``c^T x + c_0``): HiGHS 1.16 can report a wrong objective for a solve
+    started from a solution found in a presolved space (``RESULTS.md``, fifth
+    pass). The gap is the smallest of ``|bound - objective| / |objective|``
+    over HiGHS's dual bound and ``bounds`` (the relaxation's optimum, the
+    background MIP's dual bound; NaN where there is none), each a bound on
+    the optimum; HiGHS's own gap only when none of them is finite. "Optimal"
+    holds when that gap is within ``gap`` (HiGHS's default 1e-4) or the
+    absolute difference within 1e-6.
     """
+    lp = h.getLp()
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    primal = float(np.asarray(lp.col_cost_, dtype=float) @ x + float(lp.offset_))
     sense = 1.0 if h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize else -1.0
-    for b in bound if isinstance(bound, tuple) else (bound,):
+    info = h.getInfo()
+    rel, slack = float("inf"), float("inf")
+    for b in (float(info.mip_dual_bound), *bounds):
         if np.isfinite(b):
-            gap = min(gap, max(sense * (b - primal), 0.0) / max(abs(primal), 1e-9))
-    return gap
+            slack = min(slack, max(sense * (b - primal), 0.0))
+            rel = min(rel, slack / max(abs(primal), 1e-9))
+    if not np.isfinite(rel):
+        rel = float(info.mip_gap)
+    tol = 1e-4 if gap is None else float(gap)
+    return primal, rel, bool(rel <= tol * (1 + 1e-9) or slack <= 1e-6)
 
 
 def _prime(
@@ -462,7 +487,7 @@ def solve_model(
         Further HiGHS options (e.g. ``mip_max_improving_sols``).
     neighbourhoods
         Improve the start by fix-and-optimise before the MIP (see
-        :func:`._start.line_groups`): HiGHS solves the LP relaxation (its
+        :func:`._start.neighbourhoods`): HiGHS solves the LP relaxation (its
         optimum bounds the gap), completes ``start`` and the relaxation
         rounded by ``rounded_start`` (when given), keeps the better, and
         re-optimises each neighbourhood with every other integer decision
@@ -514,12 +539,14 @@ def solve_model(
     h = m.solver_model
     info = h.getInfo() if h is not None else None
     has_plan = info is not None and int(info.primal_solution_status) == 2
-    rel_gap = float(info.mip_gap) if (info is not None and mip) else 0.0
+    rel_gap, holds = (float(info.mip_gap) if (info is not None and mip) else 0.0), True
     if info is not None and has_plan and mip:
-        rel_gap = _tighter_gap(h, rel_gap, bounds, float(info.objective_function_value))
-    if termination == "optimal":
+        _, rel_gap, holds = _checked(h, bounds, gap)
+    if termination == "optimal" and holds:
         status = "optimal"
         rel_gap = min(rel_gap, 1.0) if mip else 0.0
+    elif termination == "optimal":
+        status = "feasible"  # HiGHS's claim does not hold against its own bound
     elif termination in ("infeasible", "infeasible_or_unbounded"):
         status = "infeasible"
     elif has_plan:
@@ -645,13 +672,16 @@ class Resolver:
         model_status = h.getModelStatus()
         info = h.getInfo()
         has_plan = int(info.primal_solution_status) == 2
-        rel_gap = float(info.mip_gap) if self._mip else 0.0
+        rel_gap, holds = (float(info.mip_gap) if self._mip else 0.0), True
+        value = float(h.getObjectiveValue()) if has_plan else float("nan")
         if has_plan and self._mip:
-            rel_gap = _tighter_gap(h, rel_gap, bounds, float(info.objective_function_value))
+            value, rel_gap, holds = _checked(h, bounds, gap)
         kind = highspy.HighsModelStatus
-        if model_status == kind.kOptimal:
+        if model_status == kind.kOptimal and holds:
             status, termination = "optimal", "optimal"
             rel_gap = min(rel_gap, 1.0) if self._mip else 0.0
+        elif model_status == kind.kOptimal:
+            status, termination = "feasible", "optimal claimed, gap not closed"
         elif model_status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
             status, termination = "infeasible", h.modelStatusToString(model_status)
         else:
@@ -666,5 +696,4 @@ class Resolver:
                 pos = self._col[np.maximum(labels, 0)] if len(self._col) else labels
                 x = np.where(labels >= 0, col[pos], np.nan)
             values[name] = self._shapes[name].copy(data=x)
-        value = float(h.getObjectiveValue()) if has_plan else float("nan")
         return SolveOutcome(status, termination, value, rel_gap, seconds), values
