@@ -677,7 +677,8 @@ def solve_sequence_cpsat(
 
     # 5. Solve
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+    # (the time limit includes building the model)
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - start))
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     code = solver.solve(model)
@@ -805,13 +806,13 @@ def sequence_cars(
     of the time, high-priority rules first; a rule left out counts 0). ``auto``: the
     compiled move search with restarts (:func:`restart_search`; the whole time with
     paint colours, until 80 % with cars of day J-1, else until 15 %), then the tabu
-    search of :mod:`insource.plant._tabu` from the greedy start until 30 % (the two
+    search of :mod:`insource.plant._tabu` from the greedy start until 40 % (the two
     neighbourhoods solve different instances); a score at the bound is optimal (zero
     always is). Plain car sequencing above the bound then gets the bound on groups of
-    interacting rules (:func:`insource.plant._seqbounds.interaction_bound`, until 75 %,
+    interacting rules (:func:`insource.plant._seqbounds.interaction_bound`, until 85 %,
     stopping as soon as it meets the best score; independent of the search, so it
     runs early: it proves the five infeasible 100-car CSPLib instances), then a second
-    search until 90 % (move search for half, then tabu search from the best sequence),
+    search until 93 % (move search for half, then tabu search from the best sequence),
     stopping as soon as it meets the new bound, then the hard CP-SAT model hinted with
     the best sequence (a solution is optimal; infeasibility is a proof), then the soft
     CP-SAT model (its bound proves how far from optimal the best sequence is) in the
@@ -881,7 +882,7 @@ def sequence_cars(
     else:
         ls = restart_search(
             inst,
-            time_limit=until(0.8 if inst.previous else _FIRST_SHARE / 2) if clock else None,
+            time_limit=until(0.8 if inst.previous else _MOVE_END) if clock else None,
             seed=seed,
             max_moves=max_moves,
             bound=lower,
@@ -941,15 +942,17 @@ def sequence_cars(
 
 
 # shares of ``sequence_cars``' time limit (plain car sequencing): the rule bounds
-# within the first 15 %, the first search until 30 % of the time has passed (move
-# search to 15 %, tabu search to 30 %), the group bound until 75 %, the second search
-# until 90 %, CP-SAT until the end. The satisfiable CSPLib instances are solved in
-# the first search; the group LPs that prove the infeasible 100-car ones take up to
-# about 5 s CPU (the LPs of the groups tried before the proving one included).
+# within the first 15 %, the first search until 40 % of the time has passed (move
+# search to 15 %, tabu search to 40 %), the group bound until 85 %, the second search
+# until 93 %, CP-SAT until the end. The satisfiable CSPLib instances are solved in
+# the first search (the move search solves most, the tabu search others, e.g. 16/81);
+# the group LPs that prove the infeasible 100-car ones take up to about 5 s CPU (the
+# LPs of the groups tried before the proving one included).
 _BOUND_SHARE = 0.15
-_FIRST_SHARE = 0.3
-_GROUP_END = 0.75
-_SEARCH_END = 0.9
+_MOVE_END = 0.15
+_FIRST_SHARE = 0.4
+_GROUP_END = 0.85
+_SEARCH_END = 0.93
 
 
 def _second_search(
