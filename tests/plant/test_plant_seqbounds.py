@@ -194,3 +194,35 @@ def test_group_bound_never_exceeds_the_brute_force_optimum():
         assert 0 <= bound <= best
         positive += bound > 0
     assert positive >= 5
+
+
+def test_rule_bounds_out_of_time_count_zero_and_high_priority_rules_go_first(monkeypatch):
+    import time
+
+    from insource.plant import _seqbounds
+
+    # rule 0 (low priority) and rule 1 (high priority) both have bound 1 alone:
+    # 3 option cars of 4 under 1/2; colour bound 1 (two colours, no limit)
+    inst = CarSequencingInstance(
+        "two",
+        (RatioConstraint("lo", 1, 2, high_priority=False), RatioConstraint("hi", 1, 2)),
+        (3, 1),
+        ((1, 1), (0, 0)),
+        colours=(1, 2),
+    )
+    w = {"HPRC": 1000, "LPRC": 1, "PCC": 10}
+    assert score_lower_bound(inst, w, partial_end=False) == (1011, (1, 1))
+    assert score_lower_bound(inst, w, partial_end=False, time_limit=0.0) == (10, (0, 0))
+    # a clock that jumps 1 s at each reading: only the first rule LP (the
+    # high-priority one) starts within a 1.5 s budget
+    real, ticks = time.perf_counter, [0]
+
+    def clock() -> float:
+        ticks[0] += 1
+        return real() + ticks[0]
+
+    monkeypatch.setattr(time, "perf_counter", clock)
+    assert _seqbounds.score_lower_bound(inst, w, partial_end=False, time_limit=1.5) == (
+        1010,
+        (0, 1),
+    )

@@ -290,3 +290,34 @@ def test_cpsat_keeps_its_share_after_a_slow_move_budget(tmp_path, monkeypatch):
     assert 0.3 < spy.calls[0][0] <= 0.4
     assert res.status == "optimal"
     assert res.evaluation.violations == 1
+
+
+def test_the_bound_phases_count_in_the_time_limit(tmp_path, monkeypatch):
+    import time
+
+    from insource.plant import _sequence
+
+    (tmp_path / "two.txt").write_text(TWO_OPTIONS)
+    (inst,) = read_csplib(tmp_path / "two.txt")
+    real, offset = time.perf_counter, [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: real() + offset[0])
+    budgets: dict[str, float] = {}
+    rule_bound = _sequence.score_lower_bound
+
+    def slow_rule_bound(*args, **kw):  # type: ignore[no-untyped-def]
+        budgets["rules"] = kw["time_limit"]
+        offset[0] += kw["time_limit"]  # it used its whole budget
+        return rule_bound(*args, **kw)
+
+    def group_bound(*args, **kw):  # type: ignore[no-untyped-def]
+        budgets["groups"] = kw["time_limit"]
+        return 0  # (the real one proves the optimum 1 at once)
+
+    monkeypatch.setattr(_sequence, "score_lower_bound", slow_rule_bound)
+    monkeypatch.setattr(_sequence, "interaction_bound", group_bound)
+    res = sequence_cars(inst, time_limit=2, seed=0)
+    # rules: 15 % of 2 s; groups: from the end of the first search (30 %) to 75 %
+    assert budgets["rules"] == pytest.approx(0.3)
+    assert 0.8 < budgets["groups"] <= 0.9
+    assert res.seconds <= 2.0 + 0.5  # (the fake clock counts the rule budget)
+    assert (res.evaluation.violations, res.bound, res.status) == (1, 1, "optimal")

@@ -69,8 +69,12 @@ __all__ = [
 ]
 
 
-def option_excess_bound(inst: CarSequencingInstance, k: int, *, partial_end: bool) -> int:
+def option_excess_bound(
+    inst: CarSequencingInstance, k: int, *, partial_end: bool, time_limit: float | None = None
+) -> int:
     """Least total window excess of ratio rule ``k`` taken alone (exact, see module doc).
+
+    ``0`` (still a bound) if HiGHS stops at ``time_limit`` seconds before the optimum.
 
     Parameters
     ----------
@@ -108,8 +112,11 @@ def option_excess_bound(inst: CarSequencingInstance, k: int, *, partial_end: boo
     a_eq = np.concatenate([np.ones(n), np.zeros(len(starts))])[None, :]
     cost = np.concatenate([np.zeros(n), np.ones(len(starts))])
     bounds = [(0.0, 1.0)] * n + [(0.0, None)] * len(starts)
-    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[total], bounds=bounds)
-    if res.status != 0:  # (cannot happen: y = any placement, e large, is feasible)
+    options = {} if time_limit is None else {"time_limit": max(0.01, time_limit)}
+    res = linprog(
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[total], bounds=bounds, options=options
+    )
+    if res.status != 0:  # the time limit (the LP itself is feasible and bounded)
         return 0
     return max(0, math.ceil(res.fun - 1e-6))
 
@@ -135,16 +142,29 @@ def colour_change_bound(inst: CarSequencingInstance) -> int:
 
 
 def score_lower_bound(
-    inst: CarSequencingInstance, weights: dict[str, int], *, partial_end: bool
+    inst: CarSequencingInstance,
+    weights: dict[str, int],
+    *,
+    partial_end: bool,
+    time_limit: float | None = None,
 ) -> tuple[int, tuple[int, ...]]:
     """Lower bound on the weighted score, and the bound of each ratio rule.
 
     ``weights`` maps ``HPRC``, ``LPRC`` and ``PCC`` to the objective weights; the
-    bound is ``sum_k w_k LB_k + w_PCC LB_PCC``.
+    bound is ``sum_k w_k LB_k + w_PCC LB_PCC``. With ``time_limit`` (seconds) the rule
+    LPs run in order of weight (high priority first) while the time lasts; a rule
+    whose LP does not finish in time counts with ``LB_k = 0`` (still a bound).
     """
-    per_rule = tuple(
-        option_excess_bound(inst, k, partial_end=partial_end) for k in range(len(inst.ratios))
-    )
+    start = time.perf_counter()
+    found = {}
+    order = sorted(range(len(inst.ratios)), key=lambda k: not inst.ratios[k].high_priority)
+    for k in order:
+        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if left is not None and left <= 0:
+            found[k] = 0
+        else:
+            found[k] = option_excess_bound(inst, k, partial_end=partial_end, time_limit=left)
+    per_rule = tuple(found[k] for k in range(len(inst.ratios)))
     total = sum(
         weights["HPRC" if r.high_priority else "LPRC"] * b
         for r, b in zip(inst.ratios, per_rule, strict=True)

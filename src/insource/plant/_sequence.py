@@ -677,7 +677,8 @@ def solve_sequence_cpsat(
 
     # 5. Solve
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+    # (the time limit includes building the model)
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - start))
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     code = solver.solve(model)
@@ -796,40 +797,46 @@ def sequence_cars(
     method: str = "auto",
     max_moves: int | None = None,
 ) -> SequenceResult:
-    """Sequence a day of cars: local search, then CP-SAT for a proof or a repair.
+    """Sequence a day of cars: bounds, local search, then CP-SAT for a proof or a repair.
 
-    ``auto``: first the compiled move search with restarts (:func:`restart_search`;
-    the whole time with paint colours, 80 % of it with cars of day J-1, else 45 %
-    followed by the tabu search of :mod:`insource.plant._tabu` from the greedy start
-    up to 80 % of the time: the two neighbourhoods solve different instances); zero
-    is optimal. Plain car sequencing then gets the hard CP-SAT model hinted with that
-    sequence (a solution is optimal; infeasibility is a proof), then the soft CP-SAT
-    model (its bound proves how far from optimal the best sequence is). ``local``: the
-    move search alone; ``tabu``: the vectorised tabu search
+    The whole call respects ``time_limit`` (up to the last CP-SAT stage's 0.1 s floor
+    and one step of a search past its clock check), bound computations included, in
+    phases given as shares of it (general, not per instance). First the rule-by-rule
+    and paint bound (:func:`insource.plant._seqbounds.score_lower_bound`, at most 15 %
+    of the time, high-priority rules first; a rule left out counts 0). ``auto``: the
+    compiled move search with restarts (:func:`restart_search`; the whole time with
+    paint colours, until 80 % with cars of day J-1, else until 15 %), then the tabu
+    search of :mod:`insource.plant._tabu` from the greedy start until 40 % (the two
+    neighbourhoods solve different instances); a score at the bound is optimal (zero
+    always is). Plain car sequencing above the bound then gets the bound on groups of
+    interacting rules (:func:`insource.plant._seqbounds.interaction_bound`, until 85 %,
+    stopping as soon as it meets the best score; independent of the search, so it
+    runs early: it proves the five infeasible 100-car CSPLib instances), then a second
+    search until 93 % (move search for half, then tabu search from the best sequence),
+    stopping as soon as it meets the new bound, then the hard CP-SAT model hinted with
+    the best sequence (a solution is optimal; infeasibility is a proof), then the soft
+    CP-SAT model (its bound proves how far from optimal the best sequence is) in the
+    rest. ``local``: the move search alone; ``tabu``: the vectorised tabu search
     (:func:`insource.plant._tabu.tabu_search`, plain car sequencing only: no paint, no
-    cars of day J-1) instead of it, then CP-SAT as in ``auto``; ``cpsat``: CP-SAT only.
+    cars of day J-1) instead of the move search, then as in ``auto``; ``cpsat``: the
+    bounds and CP-SAT only.
 
-    ``bound`` is a proven lower bound on the score: the largest of the rule-by-rule
-    and paint bound of :func:`insource.plant._seqbounds.score_lower_bound` (computed
-    first, in well under a second; the local search stops when it reaches it), for
-    plain car sequencing above it the bound on groups of interacting rules of
-    :func:`insource.plant._seqbounds.interaction_bound` (3/4 of the time left after
-    the local search, stopping once it meets the best score; it proves the optima of
-    the five infeasible 100-car CSPLib instances), 1 when CP-SAT proves the
-    hard model infeasible, and the soft CP-SAT model's bound (which starts from the
-    rule bounds, added as cuts). ``status`` is ``optimal`` when the
-    score equals the bound, ``infeasible`` for plain car sequencing whose hard rules
-    are proven unsatisfiable (bound >= 1) by a sequence above the bound, else
-    ``feasible``. A positive rule bound makes the hard CP-SAT model pointless, so it
-    is skipped.
+    ``bound`` is a proven lower bound on the score: the largest of the rule and paint
+    bound, the group bound, 1 when CP-SAT proves the hard model infeasible, and the
+    soft CP-SAT model's bound (which starts from the rule bounds, added as cuts).
+    ``status`` is ``optimal`` when the score equals the bound, ``infeasible`` for
+    plain car sequencing whose hard rules are proven unsatisfiable (bound >= 1) by a
+    sequence above the bound, else ``feasible``. A positive rule bound makes the hard
+    CP-SAT model pointless, so it is skipped.
 
     ``max_moves`` replaces the local search's clock by budgets: the move search stops
     after ``max_moves`` moves and the tabu search (``auto`` and ``tabu``) after
-    ``max_moves / (5 n)`` iterations, so the local search's sequence is the same on
-    any machine and under any load, and so is the result when it is final (``local``;
-    paint; zero violations). The CP-SAT stages that follow still run on the clock,
-    for 20 % of ``time_limit`` counted from the end of the local search (the total
-    can exceed ``time_limit``); their repair or proof may depend on the load.
+    ``max_moves / (5 n)`` iterations (no second search), so the local search's
+    sequence is the same on any machine and under any load, and so is the result when
+    it is final (``local``; paint; zero violations). The bound and CP-SAT stages still
+    run on the clock (the group bound for 45 % of ``time_limit``, CP-SAT for 20 %
+    counted from its end: the total can exceed ``time_limit``); their repair or proof
+    may depend on the load.
 
     Raises
     ------
@@ -840,6 +847,11 @@ def sequence_cars(
     """
     start = time.perf_counter()
     deadline = start + time_limit
+
+    def until(share: float) -> float:
+        """Seconds left until ``share`` of the time limit has passed."""
+        return max(0.0, start + share * time_limit - time.perf_counter())
+
     if method not in ("auto", "cpsat", "local", "tabu"):
         raise InsourceError(f"unknown method {method!r}", "use auto, cpsat, local or tabu")
     if method == "tabu" and (inst.colours or inst.previous):
@@ -848,48 +860,54 @@ def sequence_cars(
             "use auto or local",
         )
     _check_instance(inst)
-    lower, rule_bounds = score_lower_bound(inst, _weights(inst), partial_end=_partial_end(inst))
+    lower, rule_bounds = score_lower_bound(
+        inst, _weights(inst), partial_end=_partial_end(inst), time_limit=_BOUND_SHARE * time_limit
+    )
     if method == "local" or (method == "auto" and inst.colours):
-        return restart_search(
-            inst,
-            time_limit=None if max_moves is not None else time_limit,
-            seed=seed,
-            max_moves=max_moves,
-            bound=lower,
+        return replace(
+            restart_search(
+                inst,
+                time_limit=None if max_moves is not None else until(1.0),
+                seed=seed,
+                max_moves=max_moves,
+                bound=lower,
+            ),
+            seconds=time.perf_counter() - start,
         )
+    clock = max_moves is None
     if method == "cpsat":
         ls = local_search_sequence(inst, time_limit=0.0, max_moves=0)
     elif method == "tabu":
-        ls = _tabu_result(inst, 0.8 * time_limit, seed, start, max_moves)
+        ls = _tabu_result(inst, until(_FIRST_SHARE), seed, start, max_moves)
     else:
-        share = 0.8 if inst.previous else 0.45
         ls = restart_search(
             inst,
-            time_limit=None if max_moves is not None else share * time_limit,
+            time_limit=until(0.8 if inst.previous else _MOVE_END) if clock else None,
             seed=seed,
             max_moves=max_moves,
             bound=lower,
         )
         if ls.evaluation.score > lower and not inst.previous:
             # a second neighbourhood: steepest-descent tabu search from the greedy start
-            left = max(0.0, 0.8 * time_limit - (time.perf_counter() - start))
-            tabu = _tabu_result(inst, left, seed, start, max_moves)
+            tabu = _tabu_result(inst, until(_FIRST_SHARE), seed, start, max_moves)
             if tabu.evaluation.score < ls.evaluation.score:
                 ls = tabu
-    if max_moves is not None and method != "cpsat":
-        deadline = time.perf_counter() + 0.2 * time_limit
     if ls.evaluation.score > lower and not inst.previous:
-        # options interacting: bounds on groups of rules (3/4 of the time left: on
-        # the hard CSPLib instances they prove what CP-SAT does not in minutes)
+        # options interacting: bounds on groups of rules, early (independent of the
+        # search; a proven bound lets the second search stop as soon as it meets it)
         weights = _weights(inst)
         grouped = interaction_bound(
             inst,
             [weights["HPRC" if r.high_priority else "LPRC"] for r in inst.ratios],
             rule_bounds,
-            time_limit=0.75 * max(0.0, deadline - time.perf_counter()),
+            time_limit=until(_GROUP_END) if clock else (_GROUP_END - _FIRST_SHARE) * time_limit,
             target=ls.evaluation.score,
         )
         lower = max(lower, grouped)
+        if clock and ls.evaluation.score > lower and method != "cpsat":
+            ls = _second_search(inst, ls, method, lower, seed, start, until(_SEARCH_END))
+    if not clock and method != "cpsat":
+        deadline = time.perf_counter() + 0.2 * time_limit
     if ls.evaluation.score <= lower:  # (the bound is reached: optimal)
         return replace(ls, status="optimal", bound=lower, seconds=time.perf_counter() - start)
     if lower == 0:
@@ -923,12 +941,54 @@ def sequence_cars(
     return replace(best, status=status, bound=bound, seconds=time.perf_counter() - start)
 
 
+# shares of ``sequence_cars``' time limit (plain car sequencing): the rule bounds
+# within the first 15 %, the first search until 40 % of the time has passed (move
+# search to 15 %, tabu search to 40 %), the group bound until 85 %, the second search
+# until 93 %, CP-SAT until the end. The satisfiable CSPLib instances are solved in
+# the first search (the move search solves most, the tabu search others, e.g. 16/81);
+# the group LPs that prove the infeasible 100-car ones take up to about 5 s CPU (the
+# LPs of the groups tried before the proving one included).
+_BOUND_SHARE = 0.15
+_MOVE_END = 0.15
+_FIRST_SHARE = 0.4
+_GROUP_END = 0.85
+_SEARCH_END = 0.93
+
+
+def _second_search(
+    inst: CarSequencingInstance,
+    ls: SequenceResult,
+    method: str,
+    bound: int,
+    seed: int,
+    start: float,
+    seconds: float,
+) -> SequenceResult:
+    """More search after the group bound, stopping at ``bound``.
+
+    Half of ``seconds`` move search (``auto``), then tabu search from the best
+    sequence so far.
+    """
+    t0 = time.perf_counter()
+    if method == "auto":
+        more = restart_search(inst, time_limit=seconds / 2, seed=seed + 1, bound=bound)
+        if more.evaluation.score < ls.evaluation.score:
+            ls = replace(more, seconds=time.perf_counter() - start)
+    left = seconds - (time.perf_counter() - t0)
+    if ls.evaluation.score > bound and left > 0:
+        tabu = _tabu_result(inst, left, seed + 1, start, initial=ls.sequence)
+        if tabu.evaluation.score < ls.evaluation.score:
+            ls = tabu
+    return ls
+
+
 def _tabu_result(
     inst: CarSequencingInstance,
     time_limit: float,
     seed: int,
     start: float,
     max_moves: int | None = None,
+    initial: Sequence[int] | None = None,
 ) -> SequenceResult:
     """Tabu search from the greedy start, by the clock or (``max_moves``) by a budget.
 
@@ -936,13 +996,12 @@ def _tabu_result(
     scored by array operations) is counted as ``5 n`` moves, about its cost against
     the compiled moves (measured on the 100-car CSPLib instances).
     """
+    first = list(initial) if initial is not None else greedy_sequence(inst)
     if max_moves is None:
-        seq, _ = tabu_search(inst, greedy_sequence(inst), time_limit=time_limit, seed=seed)
+        seq, _ = tabu_search(inst, first, time_limit=time_limit, seed=seed)
     else:
         iterations = max(1, max_moves // (5 * max(1, inst.n_cars)))
-        seq, _ = tabu_search(
-            inst, greedy_sequence(inst), time_limit=math.inf, seed=seed, max_iterations=iterations
-        )
+        seq, _ = tabu_search(inst, first, time_limit=math.inf, seed=seed, max_iterations=iterations)
     return _heuristic_result(inst, "tabu search", seq, start)
 
 
