@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import highspy
 import linopy
@@ -19,8 +19,9 @@ from linopy.solvers import Solver
 __all__ = ["HEURISTIC_SHARE", "Resolver", "SolveOutcome", "solve_model"]
 
 Start = dict[str, Any]
+_T = TypeVar("_T")
 #: Share of the time limit after which fix-and-optimise stops and the MIP
-#: runs from its plan (the background MIP, if any, runs throughout).
+#: runs from its plan (the background MIP, if any, runs until the MIP ends).
 HEURISTIC_SHARE = 0.75
 Bounds = dict[str, tuple[np.ndarray, np.ndarray]]
 
@@ -346,6 +347,21 @@ def _heuristic_start(
         raise
 
 
+def _primed_run(run: Callable[[], _T], *args: Any, **kwargs: Any) -> tuple[_T, tuple[float, ...]]:
+    """:func:`_prime` ``h`` (same arguments), then ``run()`` the MIP; its result and the bounds.
+
+    The bounds are the relaxation's optimum and, with a background MIP, its
+    dual bound, read when it is stopped, which it always is, also when
+    ``run`` raises.
+    """
+    bound, bg = _prime(*args, **kwargs)
+    try:
+        out = run()
+    finally:
+        bounds = (bound,) if bg is None else (bound, bg.stop())
+    return out, bounds
+
+
 def _improve(
     m: linopy.Model,
     h: Any,
@@ -516,7 +532,8 @@ def solve_model(
         # HiGHS model and running it (linopy's own warm start is file based)
         solver = Solver.from_name("highs", model=m, io_api="direct", options=options)
         h = solver.solver_model
-        bound, bg = _prime(
+        result, bounds = _primed_run(
+            solver.solve,
             m,
             h,
             start,
@@ -528,10 +545,6 @@ def solve_model(
             heuristic_share,
             background=background_bound,
         )
-        try:
-            result = solver.solve()
-        finally:
-            bounds = (bound,) if bg is None else (bound, bg.stop())
         if mip and result.solution is not None:
             result.solution.dual = np.zeros(0)  # a MIP has no duals: do not assign them
         _, termination = m.assign_result(result, solver)
@@ -651,7 +664,8 @@ class Resolver:
         h.setOptionValue("mip_rel_gap", 1e-4 if gap is None else float(gap))
         h.clearSolver()
         with _quiet():
-            bound, bg = _prime(
+            _, bounds = _primed_run(
+                h.run,
                 m,
                 h,
                 start,
@@ -664,10 +678,6 @@ class Resolver:
                 self._col,
                 self.background_bound,
             )
-            try:
-                h.run()
-            finally:
-                bounds = (bound,) if bg is None else (bound, bg.stop())
         seconds = time.perf_counter() - t0
         model_status = h.getModelStatus()
         info = h.getInfo()
