@@ -419,6 +419,7 @@ def _checked(h: Any, bounds: tuple[float, ...], gap: float | None) -> tuple[floa
             rel = min(rel, slack / max(abs(primal), 1e-9))
     if not np.isfinite(rel):
         rel = float(info.mip_gap)
+    rel = 0.0 if rel < 1e-12 else rel  # rounding in c'x, not a gap
     tol = 1e-4 if gap is None else float(gap)
     return primal, rel, bool(rel <= tol * (1 + 1e-9) or slack <= 1e-6)
 
