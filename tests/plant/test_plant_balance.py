@@ -253,6 +253,32 @@ def test_l2_bound_by_hand_and_against_bin_packing():
         assert max(lb["LB1"], lb["LB2"]) <= bound <= _brute_force_bins(times, c)
 
 
+def test_quarter_weight_bound_by_hand_and_against_bin_packing():
+    import random
+
+    from insource.plant._bounds import line_bounds, quarter_weights
+
+    # c = 22: the 22 is alone (weight 1); no three of 11, 10, 9, 7, 7 fit (7 + 7 + 9 = 23),
+    # so each weighs 1/2: 1 + 5/2 -> 4 stations, where LB1 = ceil(66/22) = 3, L2 = 3 and
+    # LB3 = 3 (the 7s are below c/3 and weigh nothing there)
+    times = [22, 11, 10, 9, 7, 7]
+    w, k = quarter_weights(times, 22)
+    assert (w, k) == ([4, 2, 2, 2, 2, 2], 4)
+    assert _brute_force_bins(times, 22) == 4
+    b = line_bounds(times, [], 22)
+    assert b.parts["LB3b"] == 4
+    assert b.parts["L2"] == 3
+    assert b.parts["LB3"] == 3
+    assert b.lower == 4
+    # property: ceil(w(J) / K) never exceeds the optimal number of bins
+    rng = random.Random(11)
+    for _ in range(400):
+        c = rng.randint(6, 30)
+        times = [rng.randint(1, c) for _ in range(rng.randint(1, 8))]
+        w, k = quarter_weights(times, c)
+        assert -(-sum(w) // k) <= _brute_force_bins(times, c)
+
+
 def test_line_bounds_hold_at_the_optimum():
     import random
 

@@ -6,8 +6,8 @@ Numba: stations are filled one after the other; the children of a node are the
 become available inside the station, whose time fits ``c`` and to which no further
 available task fits). Pruning, all exact:
 
-* bounds on the remaining tasks ``R`` with ``l`` stations left: ``LB1, LB2, LB3, L2 of R
-  <= l`` (see :mod:`insource.plant._bounds`); LB1 is used as the idle-time budget,
+* bounds on the remaining tasks ``R`` with ``l`` stations left: ``LB1, LB2, LB3, LB3b, L2 of
+  R <= l`` (see :mod:`insource.plant._bounds`); LB1 is used as the idle-time budget,
   so a station may idle at most ``l c - sum_{j in R} t_j``;
 * idle time: every unassigned task longer than ``c/2`` has its own station, which
   idles at least ``c - t_j - f_j`` (``f_j`` the largest subset sum ``<= c - t_j`` of
@@ -64,7 +64,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from insource.plant._bounds import weights
+from insource.plant._bounds import quarter_weights, weights
 
 __all__ = ["StationSearch", "precedence_matrices"]
 
@@ -152,20 +152,41 @@ def _hash(row):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True)
 def _blocked(  # type: ignore[no-untyped-def]
-    undone, left, rest, t, c, w2, w6, vidx, vals, topidx, half, after, pp, pidx, big, cw, buf, cnt
+    undone,
+    left,
+    rest,
+    t,
+    c,
+    w2,
+    w6,
+    wq,
+    kq,
+    vidx,
+    vals,
+    topidx,
+    half,
+    after,
+    pp,
+    pidx,
+    big,
+    cw,
+    buf,
+    cnt,
 ):
     """True if the unassigned tasks cannot fit ``left`` stations (the node bounds)."""
     n = t.shape[0]
     s2 = 0
     s6 = 0
+    sq = 0
     for k in range(cnt.shape[0]):
         cnt[k] = 0
     for j in range(n):
         if undone[j]:
             s2 += w2[j]
             s6 += w6[j]
+            sq += wq[j]
             cnt[vidx[j]] += 1
-    if (s2 + 1) // 2 > left or (s6 + 5) // 6 > left:
+    if (s2 + 1) // 2 > left or (s6 + 5) // 6 > left or (sq + kq - 1) // kq > left:
         return True
     # Martello & Toth's L2 over the value histogram: for alpha = vals[k] <= c/2 (and 0)
     nv = vals.shape[0]
@@ -295,6 +316,8 @@ def _search(  # type: ignore[no-untyped-def]
     didx,
     w2,
     w6,
+    wq,
+    kq,
     vidx,
     vals,
     topidx,
@@ -412,6 +435,8 @@ def _search(  # type: ignore[no-untyped-def]
             c,
             w2,
             w6,
+            wq,
+            kq,
             vidx,
             vals,
             topidx,
@@ -807,6 +832,8 @@ class StationSearch:
         w2, w6 = weights(times, cycle)
         self.w2 = np.asarray(w2, dtype=np.int64)
         self.w6 = np.asarray(w6, dtype=np.int64)
+        wq, self.kq = quarter_weights(times, cycle)
+        self.wq = np.asarray(wq, dtype=np.int64)
         self.vals = np.unique(t)
         self.vidx = np.searchsorted(self.vals, t).astype(np.int64)
         self.half = int(np.searchsorted(self.vals, cycle // 2, side="right"))
@@ -827,7 +854,8 @@ class StationSearch:
         station = np.zeros(self.n, dtype=np.int64)
         code, steps, self.nodes, self.deepest = _search(
             self.t, self.c, stations, self.after, self.rank, self.sp, self.sidx, self.pp,
-            self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.vidx,
+            self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.wq,
+            self.kq, self.vidx,
             self.vals, self.topidx, self.half, self.big, self.tail, budget, deadline,
             self.batch, self.dive, station,
         )  # fmt: skip

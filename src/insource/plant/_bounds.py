@@ -15,12 +15,20 @@ task sets are Python integers used as bitsets (bit ``j`` set = task ``j`` in the
   idle time of the ``J2`` stations or in new ones (no ``J3`` task fits next to a ``J1``
   task): ``L2 = max_alpha |J1| + |J2| + max(0, ceil((t(J3) - (|J2| c - t(J2))) / c))``.
   It dominates LB1 and LB2.
+* A quarter-weight bound in the spirit of Sewell & Jacobson's ``LB3b`` (an extension
+  of Scholl & Becker's LB3): with the times sorted decreasingly, the longest tasks
+  that pairwise exceed ``c`` get weight 1, then tasks of which no three fit together
+  get 1/2 (demoting to 1/2 any weight-1 task that fits next to one), then shorter
+  tasks get 1/4 while no cheap combination of them fits with the heavier ones. The
+  weights are then *checked*, not trusted: ``K = max {w(S) : t(S) <= c}`` is found by a
+  0/1 knapsack over ``c``, and ``LB3b = ceil(w(J) / K)`` is valid for any weights (each
+  station carries at most ``K``). The same ``w, K`` bound every subset of the tasks.
 * Task time incrementing (Scholl & Klein 1997, SALOME's preprocessing): a task that
   cannot share a station with any task whose station window overlaps its own is
   alone at its station, so its time may be raised to ``c`` without changing the
   feasible balances; the raised times strengthen every bound.
 * Station windows: all predecessors ``P*(j)`` of ``j`` come at or before ``j``'s
-  station, so ``E_j = LB(P*(j) + j)`` (``LB`` the largest of LB2, LB3 and L2); all followers ``F*(j)`` at or after it, so
+  station, so ``E_j = LB(P*(j) + j)`` (``LB`` the largest of LB2, LB3, L2 and LB3b); all followers ``F*(j)`` at or after it, so
   ``j`` needs ``a_j = LB(F*(j) + j)`` stations from its own to the last one and
   ``L_j(m) = m - a_j + 1``; hence ``m >= max_j E_j + a_j - 1``.
 
@@ -45,6 +53,7 @@ __all__ = [
     "closures",
     "l2_bound",
     "line_bounds",
+    "quarter_weights",
     "station_bounds",
     "weights",
 ]
@@ -90,6 +99,93 @@ def weights(times: Sequence[int], cycle: int) -> tuple[list[int], list[int]]:
         for t in times
     ]
     return w2, w6
+
+
+def quarter_weights(times: Sequence[int], cycle: int) -> tuple[list[int], int]:
+    """Quarter weights ``w_j`` (in quarters: 4, 2, 1, 0) and the largest station load ``K``.
+
+    Returns the weights in the tasks' order and ``K = max {sum_{j in S} w_j : t(S) <= c}``
+    (0/1 knapsack on the cycle time), so ``ceil(sum_{j in R} w_j / K)`` stations are
+    needed by any task set ``R`` (Sewell & Jacobson's LB3b weights; the knapsack makes
+    the bound valid whatever the weights are).
+
+    Examples
+    --------
+    Five tasks of 20 and four of 17 with ``c = 49``: two 20s and a 17 or three 17s
+    do not fit (57, 51 > 49), so the 20s and 17s weigh 1/2 and the bound is
+    ``ceil(9 / 2) = 5`` where ``LB1 = ceil(168 / 49) = 4`` and LB3 (thirds) gives 5 too.
+
+    >>> w, k = quarter_weights([20, 20, 20, 20, 20, 17, 17, 17, 17], 49)
+    >>> w, k, -(-sum(w) // k)
+    ([2, 2, 2, 2, 2, 2, 2, 2, 2], 4, 5)
+
+    """
+    import numpy as np
+
+    c = cycle
+    n = len(times)
+    order = sorted(range(n), key=lambda j: -times[j])
+    ts = [times[j] for j in order]
+    w = [0] * n
+    if n == 0:
+        return [], 1
+    # weight 1: the longest tasks, pairwise too long to share a station
+    i = 0
+    w[0] = 4
+    while i + 1 < n and ts[i] + ts[i + 1] > c:
+        i += 1
+        w[i] = 4
+    total = best = sum(w)
+    best_w = w[:]
+    # weight 1/2: tasks no three of which fit together; a weight-1 task that fits with
+    # one of them drops to 1/2
+    for j in range(i + 1, n):
+        if j > i + 1 and ts[j - 2] + ts[j - 1] + ts[j] <= c:
+            break
+        while i >= 0 and ts[i] + ts[j] <= c:
+            w[i] = 2
+            total -= 2
+            i -= 1
+        w[j] = 2
+        total += 2
+        if total > best:
+            best, best_w = total, w[:]
+    # weight 1/4: shorter tasks while no cheap combination with the heavier ones fits
+    w = best_w[:]
+    for k in range(n):
+        if 3 * ts[k] < c - c % 3:  # t < floor(c / 3), as in the original rule
+            w[k] = 0
+    last_one = max((k for k in range(n) if w[k] == 4), default=-1)
+    last_half = max((k for k in range(n) if w[k] == 2), default=-1)
+    first_half = min((k for k in range(n) if w[k] == 2), default=-1)
+    quarters = w[:]
+    for k in range(max(last_one, last_half) + 1, n):
+        fits = (
+            (last_one >= 0 and ts[last_one] + ts[k] <= c)
+            or (last_half - first_half > 0 and ts[last_half - 1] + ts[last_half] + ts[k] <= c)
+            or (
+                last_half >= 0 and k - last_half > 2 and ts[last_half] + sum(ts[k - 2 : k + 1]) <= c
+            )
+            or (k - last_half > 4 and sum(ts[k - 4 : k + 1]) <= c)
+        )
+        if fits:
+            break
+        quarters[k] = 1
+    if sum(quarters) > best:
+        best_w = quarters
+    out = [0] * n
+    for k, j in enumerate(order):
+        out[j] = best_w[k]
+    # K: the heaviest load of one station (0/1 knapsack over the cycle time)
+    dp = np.zeros(c + 1, dtype=np.int64)
+    for j in range(n):
+        tj = times[j]
+        if out[j] and tj <= c:
+            if tj == 0:
+                dp += out[j]
+            else:
+                dp[tj:] = np.maximum(dp[tj:], dp[:-tj] + out[j])
+    return out, max(int(dp[c]), 1)
 
 
 def station_bounds(times: Sequence[int], cycle: int) -> dict[str, int]:
@@ -149,9 +245,15 @@ def l2_bound(values: Sequence[int], counts: Sequence[int], cycle: int) -> int:
 
 
 def _set_bound(
-    bits: int, times: Sequence[int], w2: Sequence[int], w6: Sequence[int], c: int
+    bits: int,
+    times: Sequence[int],
+    w2: Sequence[int],
+    w6: Sequence[int],
+    c: int,
+    wq: Sequence[int] = (),
+    kq: int = 1,
 ) -> int:
-    s2 = s6 = 0
+    s2 = s6 = sq = 0
     hist: dict[int, int] = {}
     while bits:
         low = bits & -bits
@@ -159,9 +261,13 @@ def _set_bound(
         hist[times[j]] = hist.get(times[j], 0) + 1
         s2 += w2[j]
         s6 += w6[j]
+        if wq:
+            sq += wq[j]
         bits ^= low
     values = sorted(hist)
-    return max(l2_bound(values, [hist[v] for v in values], c), -(-s2 // 2), -(-s6 // 6))
+    return max(
+        l2_bound(values, [hist[v] for v in values], c), -(-s2 // 2), -(-s6 // 6), -(-sq // kq)
+    )
 
 
 @dataclass(frozen=True)
@@ -224,8 +330,9 @@ def line_bounds(
     t = list(times)
     while True:
         w2, w6 = weights(t, cycle)
-        earliest = [_set_bound(pred_bits[j] | (1 << j), t, w2, w6, cycle) for j in range(n)]
-        after = [_set_bound(succ_bits[j] | (1 << j), t, w2, w6, cycle) for j in range(n)]
+        wq, kq = quarter_weights(t, cycle)
+        earliest = [_set_bound(pred_bits[j] | (1 << j), t, w2, w6, cycle, wq, kq) for j in range(n)]
+        after = [_set_bound(succ_bits[j] | (1 << j), t, w2, w6, cycle, wq, kq) for j in range(n)]
         changed = False
         for j in range(n):
             if t[j] >= cycle:
@@ -248,11 +355,13 @@ def line_bounds(
         if not changed:
             break
     w2, w6 = weights(t, cycle)
+    wq, kq = quarter_weights(t, cycle)
     parts = {
         "LB1": -(-sum(t) // cycle),
         "LB2": -(-sum(w2) // 2),
         "LB3": -(-sum(w6) // 6),
         "L2": _set_bound((1 << n) - 1, t, w2, w6, cycle),
+        "LB3b": -(-sum(wq) // kq),
         "windows": max(earliest[j] + after[j] - 1 for j in range(n)),
     }
     return LineBounds(tuple(t), tuple(earliest), tuple(after), max(parts.values()), parts)
