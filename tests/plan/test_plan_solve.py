@@ -261,3 +261,41 @@ def test_shift_floor_keeps_a_minimum_above_the_maximum_infeasible(make_case):
     assert (floor <= d.max_shifts.to_numpy()[:, None]).all()
     bad = dataclasses.replace(d, min_shifts=d.max_shifts + 1)
     assert (shift_floor(bad) == (d.max_shifts + 1).to_numpy()[:, None]).all()
+
+
+def test_checked_takes_the_objective_from_the_columns_and_the_tightest_bound() -> None:
+    # a stub HiGHS whose own objective is wrong (as 1.16 can report after a
+    # start): the plan's objective is c'x + c0, the gap is the one against the
+    # tightest of its dual bound and the other bounds, and "optimal" holds only
+    # when that gap is within the requested one
+    from types import SimpleNamespace
+
+    import highspy
+
+    from insource.plan._solve import _checked
+
+    class Stub:
+        def __init__(self, dual: float) -> None:
+            self.dual = dual
+
+        def getLp(self):
+            return SimpleNamespace(col_cost_=np.array([2.0, 3.0]), offset_=10.0)
+
+        def getSolution(self):
+            return SimpleNamespace(col_value=np.array([1.0, 2.0]))
+
+        def getObjectiveSense(self):
+            return (None, highspy.ObjSense.kMaximize)
+
+        def getInfo(self):
+            return SimpleNamespace(
+                mip_dual_bound=self.dual, mip_gap=0.0, objective_function_value=999.0
+            )
+
+    objective, gap, holds = _checked(Stub(20.0), (float("nan"),), 1e-4)
+    assert objective == 18.0  # 2*1 + 3*2 + 10, not the 999 HiGHS reported
+    assert gap == pytest.approx(2.0 / 18.0)
+    assert not holds  # HiGHS's gap of 0 is not believed
+    objective, gap, holds = _checked(Stub(20.0), (18.0 + 1e-7, 19.0), 1e-4)
+    assert gap == pytest.approx(1e-7 / 18.0)  # the relaxation's bound is tighter
+    assert holds

@@ -351,11 +351,7 @@ def _forecast_case(
     _print(cf.share_obs, "share fit (spans reported for both)")
     if cf.backtest is not None:
         _print(cf.backtest, "segment backtest: refit on the spans before each origin")
-    _print(
-        summary,
-        f"scenario summary by fiscal year (units): mean and P5/P50/P95 of the {n} paths; "
-        "low/high: the named scenarios written for the plan (P10/P90; base = P50)",
-    )
+    _print(summary, f"scenario summary by fiscal year (units): {summary.attrs['description']}")
     if out is not None:
         console.print(f"wrote: {', '.join(payload['written'])}", highlight=False)
     if chart is not None:
@@ -498,8 +494,7 @@ def _case_report(cf: Any, params: pd.DataFrame, summary: pd.DataFrame, path: Pat
                 Figure(line_fig, "Our product line"),
                 Table(
                     summary,
-                    "Fiscal-year totals (units): mean and P5/P50/P95 of the paths; low/high: "
-                    "the named scenarios the plan reads (P10/P90, base = P50)",
+                    f"Fiscal-year totals (units): {summary.attrs['description']}",
                 ),
             ],
         )

@@ -90,15 +90,13 @@ def _start_entries(
         column = _index(np.asarray(m.variables.label_index.vlabels))
     idx, val = [], []
     for name, values in start.items():
-        labels = m.variables[name].labels.to_numpy().reshape(-1)
         v = np.broadcast_to(np.asarray(values, dtype=float), m.variables[name].shape).reshape(-1)
-        ok = labels >= 0
-        idx.append(column[labels[ok]])
-        val.append(v[ok])
+        cols, pos = _columns(m, name, column)
+        idx.append(cols)
+        val.append(v[pos])
     i = np.concatenate(idx) if idx else np.zeros(0, dtype=np.int64)
     x = np.concatenate(val) if val else np.zeros(0)
-    keep = i >= 0
-    return i[keep].astype(np.int32), x[keep]
+    return i.astype(np.int32), x
 
 
 def _relaxation(m: linopy.Model, h: Any) -> Callable[[str], np.ndarray | None]:
@@ -188,8 +186,8 @@ def _run_fixed(
     values: np.ndarray,
     lower: np.ndarray,
     upper: np.ndarray,
+    cost: tuple[np.ndarray, float],
     warm: np.ndarray | None = None,
-    cost: tuple[np.ndarray, float] | None = None,
 ) -> _Incumbent | None:
     """Solve with the integer columns ``cols`` fixed at ``values``, then free them again.
 
@@ -210,13 +208,9 @@ def _run_fixed(
         h.setSolution(len(every), every, warm)
     h.run()
     out = None
-    info = h.getInfo()
-    if int(info.primal_solution_status) == 2:
+    if int(h.getInfo().primal_solution_status) == 2:
         x = np.asarray(h.getSolution().col_value, dtype=float)
-        value = float(info.objective_function_value)
-        if cost is not None:
-            value = float(cost[0] @ x) + cost[1]
-        out = _Incumbent(x, value)
+        out = _Incumbent(x, float(cost[0] @ x) + cost[1])
     h.changeColsBounds(len(cols), cols.astype(np.int32), lower[cols], upper[cols])
     return out
 
@@ -312,57 +306,44 @@ def _relaxation_bound(h: Any, m: linopy.Model) -> tuple[float, Callable[[str], n
     return bound, value
 
 
-def _heuristic_start(
+def _primed_run(
+    run: Callable[[], _T],
     m: linopy.Model,
     h: Any,
     start: Start | None,
     rounded_start: Callable[[Callable[[str], np.ndarray | None]], Start] | None,
-    neighbourhoods: dict[str, np.ndarray],
+    neighbourhoods: dict[str, np.ndarray] | None,
     t0: float,
     time_limit: float | None,
     gap: float | None,
     share: float,
     column: np.ndarray | None = None,
     background: bool = False,
-) -> tuple[float, _BoundSolve | None]:
-    """Relaxation, candidate starts, fix-and-optimise; hand the best plan to ``h``.
-
-    Leaves ``h`` ready for the MIP: the caller's gap, the time left, the plan
-    found set as its solution. Returns the relaxation's bound (NaN if the
-    relaxation did not finish) and, with ``background`` and a time limit, the
-    MIP started on a copy of the model in a background thread
-    (:class:`_BoundSolve`) before anything else, which the caller stops.
-    """
-    deadline = float("inf") if time_limit is None else t0 + share * float(time_limit)
-    end = float("inf") if time_limit is None else t0 + float(time_limit)
-    bg = None
-    if background and time_limit is not None:
-        entries = _start_entries(m, start, column) if start else None
-        bg = _BoundSolve(h, end - time.perf_counter(), entries)
-    try:
-        return _improve(m, h, start, rounded_start, neighbourhoods, deadline, end, gap, column), bg
-    except BaseException:
-        if bg is not None:
-            bg.stop()
-        raise
-
-
-def _primed_run(run: Callable[[], _T], *args: Any, **kwargs: Any) -> tuple[_T, tuple[float, ...]]:
+) -> tuple[_T, tuple[float, ...]]:
     """:func:`_prime` ``h`` (same arguments), then ``run()`` the MIP; its result and the bounds.
 
-    The bounds are the relaxation's optimum and, with a background MIP, its
-    dual bound, read when it is stopped, which it always is, also when
-    ``run`` raises.
+    With ``background``, ``neighbourhoods`` and a time limit, the MIP is first
+    started on a copy of the model in a background thread
+    (:class:`_BoundSolve`), before anything else. The bounds are the
+    relaxation's optimum and that MIP's dual bound, read when it is stopped,
+    which it always is, also when priming or ``run`` raises.
     """
-    bound, bg = _prime(*args, **kwargs)
+    bg = None
+    if background and neighbourhoods is not None and time_limit is not None:
+        entries = _start_entries(m, start, column) if start else None
+        bg = _BoundSolve(h, t0 + float(time_limit) - time.perf_counter(), entries)
+    bound = float("nan")
     try:
+        bound = _prime(
+            m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, share, column
+        )
         out = run()
     finally:
         bounds = (bound,) if bg is None else (bound, bg.stop())
     return out, bounds
 
 
-def _improve(
+def _heuristic_start(
     m: linopy.Model,
     h: Any,
     start: Start | None,
@@ -373,7 +354,12 @@ def _improve(
     gap: float | None,
     column: np.ndarray | None,
 ) -> float:
-    """The steps of :func:`_heuristic_start` on ``h``; returns the relaxation's bound."""
+    """Relaxation, candidate starts, fix-and-optimise; hand the best plan to ``h``.
+
+    Leaves ``h`` ready for the MIP: the caller's gap, the time left, the plan
+    found set as its solution. Returns the relaxation's bound (NaN if the
+    relaxation did not finish).
+    """
     # the relaxation may take up to half the time left after the heuristic's share
     # (without it there is neither a bound nor a rounded plan)
     cap = (deadline + end) / 2 if np.isfinite(end) else end
@@ -435,27 +421,17 @@ def _prime(
     gap: float | None,
     share: float,
     column: np.ndarray | None = None,
-    background: bool = False,
-) -> tuple[float, _BoundSolve | None]:
+) -> float:
     """Hand ``h`` its MIP start: fix-and-optimise, the rounded relaxation or ``start``.
 
     Returns the relaxation's bound when fix-and-optimise solved it (NaN
-    otherwise) and the background MIP, if one was started (see
-    :func:`_heuristic_start`); the time limit left for the MIP is set on ``h``.
+    otherwise); the time limit left for the MIP is set on ``h``.
     """
     if neighbourhoods is not None:
+        end = float("inf") if time_limit is None else t0 + float(time_limit)
+        deadline = float("inf") if time_limit is None else t0 + share * float(time_limit)
         return _heuristic_start(
-            m,
-            h,
-            start,
-            rounded_start,
-            neighbourhoods,
-            t0,
-            time_limit,
-            gap,
-            share,
-            column,
-            background,
+            m, h, start, rounded_start, neighbourhoods, deadline, end, gap, column
         )
     if rounded_start is not None:
         start = rounded_start(_relaxation(m, h))
@@ -465,7 +441,7 @@ def _prime(
     if start:
         idx, val = _start_entries(m, start, column)
         h.setSolution(len(idx), idx, val)
-    return float("nan"), None
+    return float("nan")
 
 
 def solve_model(
@@ -554,8 +530,11 @@ def solve_model(
     info = h.getInfo() if h is not None else None
     has_plan = info is not None and int(info.primal_solution_status) == 2
     rel_gap, holds = (float(info.mip_gap) if (info is not None and mip) else 0.0), True
+    objective = (
+        float(m.objective.value) if has_plan and m.objective.value is not None else float("nan")
+    )
     if info is not None and has_plan and mip:
-        _, rel_gap, holds = _checked(h, bounds, gap)
+        objective, rel_gap, holds = _checked(h, bounds, gap)
     if termination == "optimal" and holds:
         status = "optimal"
         rel_gap = min(rel_gap, 1.0) if mip else 0.0
@@ -567,9 +546,6 @@ def solve_model(
         status = "feasible"
     else:
         status = "no_solution"
-    objective = (
-        float(m.objective.value) if has_plan and m.objective.value is not None else float("nan")
-    )
     return SolveOutcome(status, str(termination), objective, rel_gap, seconds)
 
 

@@ -404,14 +404,14 @@ def salbp1(
     lb = max(lb, min(bounds.lower, ub))
     fwd, rev = list(graph.precedences), [(j, i) for i, j in graph.precedences]
     searches: list[tuple[StationSearch, bool]] = []
-    tried: list[int] = []
+    hoffmann_done = False
 
     def heur(m: int, until: float) -> list[int] | None:
         # Hoffmann's grid once per instance; a better balance lowers ub even above m
-        nonlocal best, ub
-        if tried:
+        nonlocal best, ub, hoffmann_done
+        if hoffmann_done:
             return None
-        tried.append(m)
+        hoffmann_done = True
         sol = hoffmann_balance(bounds.times, graph.precedences, c, m, until)
         if sol is not None and max(sol) < ub:
             best, ub = sol, max(sol)

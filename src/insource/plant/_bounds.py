@@ -48,6 +48,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = [
     "LineBounds",
     "closures",
@@ -120,8 +122,6 @@ def quarter_weights(times: Sequence[int], cycle: int) -> tuple[list[int], int]:
     ([2, 2, 2, 2, 2, 2, 2, 2, 2], 4, 5)
 
     """
-    import numpy as np
-
     c = cycle
     n = len(times)
     order = sorted(range(n), key=lambda j: -times[j])
@@ -360,7 +360,7 @@ def line_bounds(
         "LB1": -(-sum(t) // cycle),
         "LB2": -(-sum(w2) // 2),
         "LB3": -(-sum(w6) // 6),
-        "L2": _set_bound((1 << n) - 1, t, w2, w6, cycle),
+        "L2": l2_bound(sorted(set(t)), [t.count(v) for v in sorted(set(t))], cycle),
         "LB3b": -(-sum(wq) // kq),
         "windows": max(earliest[j] + after[j] - 1 for j in range(n)),
     }

@@ -50,7 +50,6 @@ import numpy as np
 
 from insource.errors import InsourceError
 from insource.finance import depreciation_schedule, discount_factor
-from insource.risk._kernel import discounted_ebitda, pack, row_dot
 from insource.risk._policy import Policy
 
 __all__ = ["BLOCK", "ENGINES", "default_threads", "discount", "evaluate", "evaluate_policy"]
@@ -113,6 +112,8 @@ def _capex_factor(
     from :func:`insource.finance.depreciation_schedule` and the discount
     factors ``df`` (n, T) of :func:`discount`.
     """
+    from insource.risk._kernel import row_dot  # numba: loaded when first evaluated
+
     r = rate.reshape(-1)
     paid = discount_factor(r, spend)
     yrs = years.reshape(-1)
@@ -428,6 +429,8 @@ def evaluate(
                 f"sampled demand scenario {top} does not exist: the policies have {have}",
                 "draw scenario indices below the number of demand scenarios",
             )
+    from insource.risk._kernel import discounted_ebitda, pack  # numba: loaded on first use
+
     fused = engine == "fused"
     if fused:
         packed = [pack(pol) for pol in policies]
