@@ -161,12 +161,8 @@ def test_background_bound_bounds_the_optimum_and_leaves_the_plan(make_case):
     assert bound <= plain.objective + 1e-6 * abs(plain.objective) + 1e-6
 
 
-def test_stopping_the_background_bound_stops_it() -> None:
-    # a 5-constraint 0-1 knapsack of 80 items HiGHS cannot close in a minute:
-    # stop() must interrupt it (cancelSolve alone is ignored by HiGHS unless
-    # the user interrupt is enabled), not wait for its 60 s limit
-    import time
-
+def _hard_knapsack():  # type: ignore[no-untyped-def]
+    """A 5-constraint 0-1 knapsack of 80 items HiGHS cannot close in a minute."""
     import highspy
 
     rng = np.random.default_rng(0)
@@ -181,6 +177,15 @@ def test_stopping_the_background_bound_stops_it() -> None:
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.uint8))
     for i in range(k):
         h.addRow(-inf, w[i].sum() / 2, n, np.arange(n, dtype=np.int32), w[i])
+    return h
+
+
+def test_stopping_the_background_bound_stops_it() -> None:
+    # stop() must interrupt the hard knapsack (cancelSolve alone is ignored by
+    # HiGHS unless the user interrupt is enabled), not wait for its 60 s limit
+    import time
+
+    h = _hard_knapsack()
     bg = _BoundSolve(h, 60, None)
     time.sleep(1.0)
     t = time.perf_counter()
@@ -299,3 +304,48 @@ def test_checked_takes_the_objective_from_the_columns_and_the_tightest_bound() -
     objective, gap, holds = _checked(Stub(20.0), (18.0 + 1e-7, 19.0), 1e-4)
     assert gap == pytest.approx(1e-7 / 18.0)  # the relaxation's bound is tighter
     assert holds
+
+
+def test_a_bound_that_closes_the_gap_stops_the_main_solve() -> None:
+    # the main MIP's interrupt callback stops it once the background bound is
+    # within the gap of its plan: with the LP bound as that bound and a gap of
+    # 5%, the hard knapsack stops at once instead of running to 60 s, and the
+    # plan is classified optimal (within the gap) although HiGHS was interrupted
+    import time
+    from types import SimpleNamespace
+
+    import highspy
+
+    from insource.plan._solve import _classify
+
+    h = _hard_knapsack()
+    h.setOptionValue("solve_relaxation", True)
+    h.run()
+    lp_bound = float(h.getInfo().objective_function_value)
+    h.setOptionValue("solve_relaxation", False)
+    h.clearSolver()
+    h.setOptionValue("time_limit", 60.0)
+    fake = SimpleNamespace(live=lp_bound)
+    stop = _BoundSolve.closes(fake, 0.05)  # type: ignore[arg-type]
+    h.cbMipInterrupt.subscribe(stop)
+    t = time.perf_counter()
+    h.run()
+    h.cbMipInterrupt.unsubscribe(stop)
+    assert time.perf_counter() - t < 30.0
+    assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    status, objective, gap = _classify(h, True, (lp_bound,), 0.05)
+    assert status == "optimal"
+    assert lp_bound <= objective <= lp_bound * (1 - 0.05)  # negative costs: minimising
+    # the gap against the tightest bound: HiGHS's own after its root cuts, or the LP's
+    assert 0.0 < gap <= (objective - lp_bound) / abs(objective) + 1e-12
+    # with HiGHS's default gap the same plan is only feasible
+    assert _classify(h, True, (lp_bound,), None)[0] == "feasible"
+    # a bound that does not close the gap does not stop it: the 2 s limit is
+    # reached (HiGHS keeps the interrupt flag of the run before on the same Highs)
+    h.clearSolver()
+    h.setOptionValue("time_limit", 2.0)
+    fake.live = lp_bound * 1.5  # far below any plan (minimising)
+    h.cbMipInterrupt.subscribe(stop)
+    h.run()
+    h.cbMipInterrupt.unsubscribe(stop)
+    assert h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit

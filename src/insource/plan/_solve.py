@@ -134,9 +134,11 @@ class _BoundSolve:
     the caller's bounds) runs branch and bound there from the start of the
     solve (``Highs.startSolve``, which releases the GIL), started from
     ``start``. Its dual bound after its root's cuts is much tighter than the
-    LP relaxation's (``benchmarks/RESULTS.md``, fifth pass). :meth:`stop`
-    cancels it (highspy's user interrupt, checked by HiGHS's callbacks, so
-    it stops within about a second) and returns that bound.
+    LP relaxation's (``benchmarks/RESULTS.md``, fifth pass). Its bound so far
+    is kept in :attr:`live` (from HiGHS's MIP interrupt callback), which
+    :meth:`closes` compares with the main solve's plan. :meth:`stop` cancels
+    it (highspy's user interrupt, checked by HiGHS's callbacks, so it stops
+    within about a second) and returns its final bound.
     """
 
     def __init__(self, h: Any, time_limit: float, start: tuple[Any, Any] | None):
@@ -154,8 +156,33 @@ class _BoundSolve:
         self.highs.setOptionValue("mip_rel_gap", 0.0)
         if start is not None and len(start[0]):
             self.highs.setSolution(len(start[0]), start[0], start[1])
+        #: its dual bound so far (NaN before its first callback); written by its thread
+        self.live = float("nan")
+        self.highs.cbMipInterrupt.subscribe(self._record)
         self.highs.HandleUserInterrupt = True  # else cancelSolve is never looked at
         self.thread = self.highs.startSolve()
+
+    def _record(self, event: Any) -> None:
+        self.live = float(event.data_out.mip_dual_bound)
+
+    def closes(self, gap: float | None) -> Callable[[Any], None]:
+        """A MIP interrupt callback for the main solve: stop once :attr:`live` closes its gap.
+
+        The main solve is interrupted when its plan's objective ``z`` and this
+        bound ``b`` satisfy ``|b - z| <= gap |z|`` (``gap``: HiGHS's default
+        1e-4 when ``None``); both are HiGHS's objective of the same model, in
+        the user's sense. Without it the main solve would run on to its own
+        gap or the time limit with a plan already proven good enough.
+        """
+        tol = 1e-4 if gap is None else float(gap)
+
+        def stop(event: Any) -> None:
+            z, b = float(event.data_out.mip_primal_bound), self.live
+            # set either way: HiGHS 1.16 keeps the flag from one run of a Highs to the next
+            closed = bool(np.isfinite(z) and np.isfinite(b) and abs(b - z) <= tol * abs(z))
+            event.data_in.user_interrupt = closed
+
+        return stop
 
     def stop(self) -> float:
         """Stop the solve (if still running); its dual bound, NaN without a valid one."""
@@ -326,19 +353,26 @@ def _primed_run(
     started on a copy of the model in a background thread
     (:class:`_BoundSolve`), before anything else. The bounds are the
     relaxation's optimum and that MIP's dual bound, read when it is stopped,
-    which it always is, also when priming or ``run`` raises.
+    which it always is, also when priming or ``run`` raises. The MIP ``run``
+    stops as soon as that bound closes its gap (:meth:`_BoundSolve.closes`).
     """
     bg = None
     if background and neighbourhoods is not None and time_limit is not None:
         entries = _start_entries(m, start, column) if start else None
         bg = _BoundSolve(h, t0 + float(time_limit) - time.perf_counter(), entries)
     bound = float("nan")
+    stop = None
     try:
         bound = _prime(
             m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, share, column
         )
+        if bg is not None:
+            stop = bg.closes(gap)
+            h.cbMipInterrupt.subscribe(stop)
         out = run()
     finally:
+        if stop is not None:
+            h.cbMipInterrupt.unsubscribe(stop)
         bounds = (bound,) if bg is None else (bound, bg.stop())
     return out, bounds
 
@@ -408,6 +442,34 @@ def _checked(h: Any, bounds: tuple[float, ...], gap: float | None) -> tuple[floa
     rel = 0.0 if rel < 1e-12 else rel  # rounding in c'x, not a gap
     tol = 1e-4 if gap is None else float(gap)
     return primal, rel, bool(rel <= tol * (1 + 1e-9) or slack <= 1e-6)
+
+
+def _classify(
+    h: Any, mip: bool, bounds: tuple[float, ...], gap: float | None
+) -> tuple[str, float, float]:
+    """Status, objective and relative gap of HiGHS's last run on ``h``.
+
+    A MIP's plan is ``optimal`` when :func:`_checked` proves it within
+    ``gap`` against a valid bound, whatever made HiGHS stop (its own gap, the
+    time limit, or the background bound closing the gap), and ``feasible``
+    otherwise, also when HiGHS claims optimality its bound does not bear out.
+    Otherwise HiGHS's model status decides: ``optimal``, ``infeasible``,
+    ``feasible`` (a plan, stopped early) or ``no_solution``.
+    """
+    info = h.getInfo()
+    has_plan = int(info.primal_solution_status) == 2
+    if has_plan and mip:
+        objective, rel_gap, holds = _checked(h, bounds, gap)
+        return ("optimal", objective, rel_gap) if holds else ("feasible", objective, rel_gap)
+    objective = float(h.getObjectiveValue()) if has_plan else float("nan")
+    kind = highspy.HighsModelStatus
+    model_status = h.getModelStatus()
+    if model_status == kind.kOptimal:
+        return "optimal", objective, 0.0
+    if model_status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+        return "infeasible", objective, 0.0
+    rel_gap = float(info.mip_gap) if mip else 0.0
+    return ("feasible" if has_plan else "no_solution"), objective, rel_gap
 
 
 def _prime(
@@ -526,26 +588,9 @@ def solve_model(
             result.solution.dual = np.zeros(0)  # a MIP has no duals: do not assign them
         _, termination = m.assign_result(result, solver)
     seconds = time.perf_counter() - t0
-    h = m.solver_model
-    info = h.getInfo() if h is not None else None
-    has_plan = info is not None and int(info.primal_solution_status) == 2
-    rel_gap, holds = (float(info.mip_gap) if (info is not None and mip) else 0.0), True
-    objective = (
-        float(m.objective.value) if has_plan and m.objective.value is not None else float("nan")
-    )
-    if info is not None and has_plan and mip:
-        objective, rel_gap, holds = _checked(h, bounds, gap)
-    if termination == "optimal" and holds:
-        status = "optimal"
-        rel_gap = min(rel_gap, 1.0) if mip else 0.0
-    elif termination == "optimal":
-        status = "feasible"  # HiGHS's claim does not hold against its own bound
-    elif termination in ("infeasible", "infeasible_or_unbounded"):
-        status = "infeasible"
-    elif has_plan:
-        status = "feasible"
-    else:
-        status = "no_solution"
+    status, objective, rel_gap = _classify(h, mip, bounds, gap)
+    if not mip and not np.isnan(objective) and m.objective.value is not None:
+        objective = float(m.objective.value)  # linopy's own sum, as the tables use
     return SolveOutcome(status, str(termination), objective, rel_gap, seconds)
 
 
@@ -656,24 +701,13 @@ class Resolver:
                 self.background_bound,
             )
         seconds = time.perf_counter() - t0
+        status, value, rel_gap = _classify(h, self._mip, bounds, gap)
         model_status = h.getModelStatus()
-        info = h.getInfo()
-        has_plan = int(info.primal_solution_status) == 2
-        rel_gap, holds = (float(info.mip_gap) if self._mip else 0.0), True
-        value = float(h.getObjectiveValue()) if has_plan else float("nan")
-        if has_plan and self._mip:
-            value, rel_gap, holds = _checked(h, bounds, gap)
-        kind = highspy.HighsModelStatus
-        if model_status == kind.kOptimal and holds:
-            status, termination = "optimal", "optimal"
-            rel_gap = min(rel_gap, 1.0) if self._mip else 0.0
-        elif model_status == kind.kOptimal:
-            status, termination = "feasible", "optimal claimed, gap not closed"
-        elif model_status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
-            status, termination = "infeasible", h.modelStatusToString(model_status)
+        if model_status == highspy.HighsModelStatus.kOptimal:
+            termination = "optimal" if status == "optimal" else "optimal claimed, gap not closed"
         else:
-            status = "feasible" if has_plan else "no_solution"
             termination = h.modelStatusToString(model_status)
+        has_plan = not np.isnan(value)
         values: dict[str, xr.DataArray] = {}
         col = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
         for name, labels in self._labels.items():
