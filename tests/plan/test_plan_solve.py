@@ -349,3 +349,37 @@ def test_a_bound_that_closes_the_gap_stops_the_main_solve() -> None:
     h.run()
     h.cbMipInterrupt.unsubscribe(stop)
     assert h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+
+
+def test_solve_model_stops_when_the_background_bound_closes_the_gap(caplog) -> None:
+    # the whole path: fix-and-optimise on the hard knapsack, then the MIP beside
+    # the background copy; at a 5% gap the background bound closes it within
+    # seconds, so the solve ends long before its 60 s limit, optimal within the
+    # gap, and linopy's "potentially failed" warning for the interrupt is not shown
+    import logging
+    import time
+
+    import linopy
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    n, k = 80, 5
+    w = rng.integers(20, 100, size=(k, n)).astype(float)
+    m = linopy.Model()
+    x = m.add_variables(binary=True, coords=[np.arange(n)], dims=["i"], name="x")
+    for i in range(k):
+        m.add_constraints((xr.DataArray(w[i], dims=["i"]) * x).sum() <= w[i].sum() / 2)
+    value = w.sum(axis=0) + rng.integers(0, 10, n)
+    m.add_objective((xr.DataArray(value, dims=["i"]) * x).sum(), sense="max")
+    groups = {"x": np.repeat(np.eye(4, dtype=bool), n // 4, axis=1)}
+    t = time.perf_counter()
+    with caplog.at_level(logging.WARNING):
+        out = solve_model(
+            m, time_limit=60, gap=0.05, neighbourhoods=groups, background_bound=True, threads=1
+        )
+    assert time.perf_counter() - t < 30.0
+    assert out.status == "optimal"
+    assert 0.0 <= out.gap <= 0.05
+    assert not [r for r in caplog.records if r.name.startswith("linopy")]
+    # (the main MIP, within 5% of the LP bound at once, is interrupted at its
+    # first callback after the background root: termination "user_interrupt")

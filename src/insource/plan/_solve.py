@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -586,7 +587,15 @@ def solve_model(
         )
         if mip and result.solution is not None:
             result.solution.dual = np.zeros(0)  # a MIP has no duals: do not assign them
-        _, termination = m.assign_result(result, solver)
+        # linopy logs a warning for a run HiGHS did not finish (time limit, our
+        # interrupt); the outcome is classified below, with the gap that decides it
+        linopy_log = logging.getLogger("linopy.constants")
+        level = linopy_log.level
+        linopy_log.setLevel(logging.ERROR)
+        try:
+            _, termination = m.assign_result(result, solver)
+        finally:
+            linopy_log.setLevel(level)
     seconds = time.perf_counter() - t0
     status, objective, rel_gap = _classify(h, mip, bounds, gap)
     if not mip and not np.isnan(objective) and m.objective.value is not None:
