@@ -330,6 +330,7 @@ def salbp1(
     workers: int = 1,
     method: str = "hybrid",
     model_cycle_time: float | None = None,
+    max_stations: int | None = None,
 ) -> BalanceResult:
     """Fewest stations for a cycle time (SALBP-1).
 
@@ -353,6 +354,10 @@ def salbp1(
         ``hybrid`` or ``cpsat``.
     model_cycle_time
         Mixed-model lines: cap the load of every single model at every station.
+    max_stations
+        Only decide whether this many stations suffice (``hybrid``, no caps): the climb
+        stops once it is proven that they do not, with ``bound`` above it (used by
+        :func:`salbp2`).
 
     Returns
     -------
@@ -399,6 +404,10 @@ def salbp1(
         return _salbp1_capped(
             graph, prep, c, caps, lb, best, cycle_time, seed, workers, deadline, start
         )
+    top = ub if max_stations is None else min(ub, max_stations + 1)  # climb below top
+    if lb >= top:  # optimal, or more stations than asked about
+        status = "optimal" if lb >= ub else "feasible"
+        return _result(graph, "SALBP-1", status, best, cycle_time, ub, lb, ub, start)
     bounds = line_bounds(t, graph.precedences, c, upper=ub - 1)
     # The incremented bounds hold for every m <= ub - 1; above that ub itself is the answer.
     lb = max(lb, min(bounds.lower, ub))
@@ -418,7 +427,7 @@ def salbp1(
         return sol
 
     m = lb
-    while m < ub and time.perf_counter() < deadline:
+    while m < min(ub, top) and time.perf_counter() < deadline:
         if not searches:
             searches = _searches(bounds.times, fwd, rev, c, bounds.after, bounds.earliest)
         cpsat = functools.partial(
@@ -772,19 +781,42 @@ def salbp2(
     time_limit: float = 10.0,
     seed: int = 0,
     workers: int = 1,
+    method: str = "hybrid",
     use_hint: bool = True,
 ) -> BalanceResult:
-    """Shortest cycle time for a number of stations (SALBP-2), solved with CP-SAT.
+    """Shortest cycle time for a number of stations (SALBP-2).
 
-    ``min c`` subject to the SALBP-1 constraints with ``m`` fixed and the capacity
-    ``sum_j t_j x[j,k] <= c``. Bounds: ``c >= max(max_j t_j, ceil(sum t / m))``; the
-    greedy upper bound is the smallest ``c`` for which the SALBP-1 heuristic needs at
-    most ``m`` stations (bisection). Station windows use that upper bound, so they hold
-    for every better cycle time.
+    Bounds: ``c >= max(max_j t_j, ceil(sum t / m))``; the greedy upper bound is the
+    smallest ``c`` for which the SALBP-1 heuristic needs at most ``m`` stations
+    (bisection). Feasibility is monotone in ``c`` (a balance for ``c`` is one for every
+    larger ``c``), so a proof that ``m`` stations do not suffice for ``c`` rules out
+    every smaller ``c`` too, and the optimum can be found by bisection on decisions.
+
+    ``method="hybrid"`` (default), after the search strategy of Klein & Scholl (1996):
+    first the smallest ``c`` whose SALBP-1 root lower bound (LB1-LB3 and the heads and
+    tails bound ``ceil(h_j / c) + ceil(f_j / c) - 1``) is at most ``m`` (bisection on
+    the bound alone: cheap); then bisection on ``c`` between that bound and the best
+    cycle time known, each step a SALBP-1 decision ("do ``m`` stations suffice for
+    ``c``?", :func:`salbp1` with ``max_stations=m``: bounds, the branch, bound and
+    remember searches, CP-SAT) in the time left. It ends optimal when the two meet;
+    a step left undecided at the time limit ends it with the proven bound.
+    ``method="cpsat"``: one CP-SAT model ``min c`` subject to the SALBP-1 constraints
+    with ``m`` fixed and ``sum_j t_j x[j,k] <= c`` (the baseline in
+    ``benchmarks/bench_plant_salbp2.py``; ``use_hint``: start it from the greedy
+    balance).
+
+    References
+    ----------
+    Klein, R., Scholl, A. (1996). Maximizing the production rate in simple assembly
+    line balancing - a branch and bound procedure. *EJOR* 91(2), 367-385.
+
     """
     start = time.perf_counter()
+    deadline = start + time_limit
     if stations < 1:
         raise InsourceError(f"stations must be >= 1, got {stations}", "")
+    if method not in ("hybrid", "cpsat"):
+        raise InsourceError(f"unknown method {method!r}", "use hybrid or cpsat")
     prep = _prepare(graph)
     t, scale = prep.times, prep.scale
     n = graph.n
@@ -805,6 +837,63 @@ def salbp2(
         best = [1] * n
     if c_ub <= c_lb:
         return _scaled2(graph, "optimal", best, c_ub, c_lb, c_ub, scale, stations, start)
+    if method == "cpsat":
+        return _salbp2_cpsat(
+            graph, prep, stations, c_lb, c_ub, best, seed, workers, use_hint, deadline, start
+        )
+
+    def root_bound(c: int) -> int:
+        ends = max(-(-prep.head[j] // c) + -(-prep.tail[j] // c) - 1 for j in range(n))
+        return max(ends, *station_bounds(t, c).values())
+
+    # 2. The root bound: every c below the smallest with root_bound(c) <= m is infeasible.
+    lo, hi = c_lb, c_ub
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if root_bound(mid) > stations:
+            lo = mid + 1
+        else:
+            hi = mid
+    hi = c_ub
+
+    # 3. Bisection on SALBP-1 decisions, each in half the time left: ``lo`` is the
+    #    proven bound, ``low`` the bottom of the interval left (above an undecided c)
+    low = lo
+    while low < hi and time.perf_counter() < deadline:
+        mid = (low + hi) // 2
+        r = salbp1(
+            graph,
+            mid / scale,
+            time_limit=(deadline - time.perf_counter()) / 2,
+            seed=seed,
+            workers=workers,
+            max_stations=stations,
+        )
+        if r.stations <= stations:
+            hi, best = mid, list(r.assignment)
+        elif r.bound > stations:  # also rules out every undecided c below mid
+            lo = low = mid + 1
+        else:
+            low = mid + 1  # undecided: look for better balances above it
+    status = "optimal" if lo >= hi else "feasible"
+    return _scaled2(graph, status, best, hi, lo, c_ub, scale, stations, start)
+
+
+def _salbp2_cpsat(
+    graph: TaskGraph,
+    prep: _Prepared,
+    stations: int,
+    c_lb: int,
+    c_ub: int,
+    best: list[int],
+    seed: int,
+    workers: int,
+    use_hint: bool,
+    deadline: float,
+    start: float,
+) -> BalanceResult:
+    """SALBP-2 as one CP-SAT model (``salbp2(method="cpsat")``)."""
+    t, scale, n = prep.times, prep.scale, graph.n
     earliest = [-(-prep.head[j] // c_ub) for j in range(n)]
     latest = [stations - (-(-prep.tail[j] // c_ub)) + 1 for j in range(n)]
 
@@ -832,7 +921,7 @@ def salbp2(
         model.add_hint(c, c_ub)
 
     # 5. Solve
-    solver = _solver(time_limit - (time.perf_counter() - start), seed, workers)
+    solver = _solver(deadline - time.perf_counter(), seed, workers)
     code = solver.solve(model)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         assign = [solver.value(s[j]) for j in range(n)]
