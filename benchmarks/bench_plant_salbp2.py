@@ -54,6 +54,7 @@ def scholl2() -> None:
         assert not check_assignment(g, r.assignment, c), (row["file"], m)
         assert max(r.assignment) <= m, (row["file"], m)
         assert c >= lo, (row["file"], m, c, lo)  # never below a proven bound
+        assert r.bound <= hi, (row["file"], m, r.bound, hi)  # nor a bound above a known c
         assert r.status != "optimal" or (lo == hi and c == lo) or lo <= c <= hi, (row["file"], m)
         name = f"{row['file'].removesuffix('.IN2')}_m{m}"
         ok = r.status == "optimal" and c == lo == hi

@@ -166,29 +166,49 @@ class _BoundSolve:
     def _record(self, event: Any) -> None:
         self.live = float(event.data_out.mip_dual_bound)
 
-    def closes(self, gap: float | None) -> Callable[[Any], None]:
-        """A MIP interrupt callback for the main solve: stop once :attr:`live` closes its gap.
+    @contextlib.contextmanager
+    def stopping(self, h: Any, gap: float | None) -> Iterator[None]:
+        """While open, the MIP on ``h`` stops as soon as :attr:`live` closes its gap.
 
-        The main solve is interrupted when its plan's objective ``z`` and this
-        bound ``b`` satisfy ``|b - z| <= gap |z|`` (``gap``: HiGHS's default
-        1e-4 when ``None``); both are HiGHS's objective of the same model, in
-        the user's sense. Without it the main solve would run on to its own
-        gap or the time limit with a plan already proven good enough.
+        Two callbacks on ``h``: each improving plan's objective is recomputed
+        from its columns, ``z = c^T x + c_0`` (as :func:`_checked` does, since
+        HiGHS 1.16 can misreport it), and HiGHS's MIP interrupt callback stops
+        the solve once ``z`` is within ``gap`` (HiGHS's default 1e-4 when
+        ``None``) of the bound ``b`` (:func:`_within`; a ``b`` on the wrong side
+        of ``z`` is no bound on it and stops nothing). Both solves share the
+        model, so ``b`` and ``z`` are in the same (the user's) sense. Without it
+        the main solve would run on to its own gap or the time limit with a
+        plan already proven good enough.
         """
+        lp = h.getLp()
+        cost, offset = np.asarray(lp.col_cost_, dtype=float), float(lp.offset_)
+        sense = 1.0 if h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize else -1.0
         tol = 1e-4 if gap is None else float(gap)
+        plan = [float("nan")]
 
-        def stop(event: Any) -> None:
-            z, b = float(event.data_out.mip_primal_bound), self.live
+        def improved(event: Any) -> None:
+            plan[0] = float(cost @ np.asarray(event.data_out.mip_solution)) + offset
+
+        def check(event: Any) -> None:
+            slack = _slack(self.live, plan[0], sense)
             # set either way: HiGHS 1.16 keeps the flag from one run of a Highs to the next
-            closed = bool(np.isfinite(z) and np.isfinite(b) and abs(b - z) <= tol * abs(z))
-            event.data_in.user_interrupt = closed
+            event.data_in.user_interrupt = bool(
+                not np.isnan(slack) and _within(slack, plan[0], tol)
+            )
 
-        return stop
+        h.cbMipImprovingSolution.subscribe(improved)
+        h.cbMipInterrupt.subscribe(check)
+        try:
+            yield
+        finally:
+            h.cbMipInterrupt.unsubscribe(check)
+            h.cbMipImprovingSolution.unsubscribe(improved)
 
     def stop(self) -> float:
         """Stop the solve (if still running); its dual bound, NaN without a valid one."""
         self.highs.cancelSolve()
         self.thread.join()
+        self.highs.cbMipInterrupt.unsubscribe(self._record)  # (a reference cycle otherwise)
         info = self.highs.getInfo()
         ok = self.highs.getModelStatus() not in (
             highspy.HighsModelStatus.kNotset,
@@ -355,25 +375,20 @@ def _primed_run(
     (:class:`_BoundSolve`), before anything else. The bounds are the
     relaxation's optimum and that MIP's dual bound, read when it is stopped,
     which it always is, also when priming or ``run`` raises. The MIP ``run``
-    stops as soon as that bound closes its gap (:meth:`_BoundSolve.closes`).
+    stops as soon as that bound closes its gap (:meth:`_BoundSolve.stopping`).
     """
     bg = None
     if background and neighbourhoods is not None and time_limit is not None:
         entries = _start_entries(m, start, column) if start else None
         bg = _BoundSolve(h, t0 + float(time_limit) - time.perf_counter(), entries)
     bound = float("nan")
-    stop = None
     try:
         bound = _prime(
             m, h, start, rounded_start, neighbourhoods, t0, time_limit, gap, share, column
         )
-        if bg is not None:
-            stop = bg.closes(gap)
-            h.cbMipInterrupt.subscribe(stop)
-        out = run()
+        with bg.stopping(h, gap) if bg is not None else contextlib.nullcontext():
+            out = run()
     finally:
-        if stop is not None:
-            h.cbMipInterrupt.unsubscribe(stop)
         bounds = (bound,) if bg is None else (bound, bg.stop())
     return out, bounds
 
@@ -415,8 +430,31 @@ def _heuristic_start(
     return bound
 
 
+def _slack(bound: float, primal: float, sense: float) -> float:
+    """How far ``bound`` lies beyond the plan's ``primal``, ``sense (bound - primal) >= 0``.
+
+    ``sense`` is 1 when maximising, -1 when minimising. NaN when there is no
+    bound (NaN, infinite) or when it lies on the wrong side of the plan beyond
+    rounding (``1e-6`` relative): it is then no bound on this plan.
+    """
+    if not np.isfinite(bound) or not np.isfinite(primal):
+        return float("nan")
+    slack = sense * (bound - primal)
+    if slack < -1e-6 * max(1.0, abs(primal)):
+        return float("nan")
+    return max(slack, 0.0)
+
+
+def _within(slack: float, primal: float, tol: float) -> bool:
+    """Whether a plan ``slack`` below its bound is within the relative gap ``tol``.
+
+    ``slack / |primal| <= tol`` (up to rounding), or ``slack <= 1e-6`` absolute.
+    """
+    return bool(slack / max(abs(primal), 1e-9) <= tol * (1 + 1e-9) or slack <= 1e-6)
+
+
 def _checked(h: Any, bounds: tuple[float, ...], gap: float | None) -> tuple[float, float, bool]:
-    """The plan's objective, its relative gap, and whether HiGHS's "optimal" holds.
+    """The plan's objective, its relative gap, and whether it is proven within ``gap``.
 
     The objective is recomputed from the column values and costs
     (``c^T x + c_0``): HiGHS 1.16 can report a wrong objective for a solve
@@ -424,25 +462,28 @@ def _checked(h: Any, bounds: tuple[float, ...], gap: float | None) -> tuple[floa
     pass). The gap is the smallest of ``|bound - objective| / |objective|``
     over HiGHS's dual bound and ``bounds`` (the relaxation's optimum, the
     background MIP's dual bound; NaN where there is none), each a bound on
-    the optimum; HiGHS's own gap only when none of them is finite. "Optimal"
-    holds when that gap is within ``gap`` (HiGHS's default 1e-4) or the
-    absolute difference within 1e-6.
+    the optimum; a bound on the wrong side of the plan is ignored
+    (:func:`_slack`). With no bound at all, HiGHS's own gap. The plan is
+    proven within ``gap`` (HiGHS's default 1e-4) when :func:`_within` holds
+    for the smallest slack; never on HiGHS's own gap alone when its bound
+    lies on the wrong side of the recomputed objective.
     """
     lp = h.getLp()
     x = np.asarray(h.getSolution().col_value, dtype=float)
     primal = float(np.asarray(lp.col_cost_, dtype=float) @ x + float(lp.offset_))
     sense = 1.0 if h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize else -1.0
     info = h.getInfo()
-    rel, slack = float("inf"), float("inf")
-    for b in (float(info.mip_dual_bound), *bounds):
-        if np.isfinite(b):
-            slack = min(slack, max(sense * (b - primal), 0.0))
-            rel = min(rel, slack / max(abs(primal), 1e-9))
-    if not np.isfinite(rel):
-        rel = float(info.mip_gap)
-    rel = 0.0 if rel < 1e-12 else rel  # rounding in c'x, not a gap
     tol = 1e-4 if gap is None else float(gap)
-    return primal, rel, bool(rel <= tol * (1 + 1e-9) or slack <= 1e-6)
+    given = [float(info.mip_dual_bound), *bounds]
+    slacks = [v for v in (_slack(b, primal, sense) for b in given) if not np.isnan(v)]
+    if not slacks:  # no bound, or none on the right side of the plan
+        rel = float(info.mip_gap)
+        proven = not any(np.isfinite(b) for b in given) and rel <= tol * (1 + 1e-9)
+        return primal, rel, proven
+    slack = min(slacks)
+    rel = slack / max(abs(primal), 1e-9)
+    rel = 0.0 if rel < 1e-12 else rel  # rounding in c'x, not a gap
+    return primal, rel, _within(slack, primal, tol)
 
 
 def _classify(
@@ -461,7 +502,9 @@ def _classify(
     has_plan = int(info.primal_solution_status) == 2
     if has_plan and mip:
         objective, rel_gap, holds = _checked(h, bounds, gap)
-        return ("optimal", objective, rel_gap) if holds else ("feasible", objective, rel_gap)
+        if holds:  # (within 1e-6 absolute of a bound near 0: no relative gap to speak of)
+            return "optimal", objective, min(rel_gap, 1.0)
+        return "feasible", objective, rel_gap
     objective = float(h.getObjectiveValue()) if has_plan else float("nan")
     kind = highspy.HighsModelStatus
     model_status = h.getModelStatus()

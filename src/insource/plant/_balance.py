@@ -151,6 +151,17 @@ def _bits_sum(bits: int, times: Sequence[int]) -> int:
     return total
 
 
+def _scaled_cycle(cycle: float, scale: int) -> int:
+    """The cycle time in integer units of ``1 / scale``, rounded down.
+
+    A balance for the rounded cycle is one for ``cycle``. Within ``1e-12``
+    relative of an integer it is that integer: a cycle of ``k / scale`` must
+    stay ``k`` through the floating-point product.
+    """
+    x = cycle * scale
+    return math.floor(x + 1e-9 + 1e-12 * abs(x))
+
+
 def _integer_times(times: Sequence[float], cycle: float | None) -> tuple[list[int], int, int]:
     """Scale times (and cycle) to integers; times round up and the cycle down (safe side)."""
     values = [*times, *([cycle] if cycle is not None else [])]
@@ -158,7 +169,7 @@ def _integer_times(times: Sequence[float], cycle: float | None) -> tuple[list[in
         if all(abs(v * scale - round(v * scale)) < 1e-9 for v in values):
             break
     ints = [math.ceil(t * scale - 1e-9) for t in times]
-    c = math.floor(cycle * scale + 1e-9) if cycle is not None else 0
+    c = _scaled_cycle(cycle, scale) if cycle is not None else 0
     return ints, c, scale
 
 
@@ -372,7 +383,7 @@ def salbp1(
         raise InsourceError(f"cycle time {cycle_time:g} must be positive", "")
     prep = _prepare(graph)
     t, scale = prep.times, prep.scale
-    c = math.floor(cycle_time * scale + 1e-9)
+    c = _scaled_cycle(cycle_time, scale)
     n = graph.n
     long = [j for j in range(n) if t[j] > c]
     if long:
@@ -798,8 +809,11 @@ def salbp2(
     the bound alone: cheap); then bisection on ``c`` between that bound and the best
     cycle time known, each step a SALBP-1 decision ("do ``m`` stations suffice for
     ``c``?", :func:`salbp1` with ``max_stations=m``: bounds, the branch, bound and
-    remember searches, CP-SAT) in the time left. It ends optimal when the two meet;
-    a step left undecided at the time limit ends it with the proven bound.
+    remember searches, CP-SAT) in half the time left. A step left undecided stops the
+    proofs below it but not the search for better balances above it; when the interval
+    above is used up, the bisection starts again from the proven bound with all the
+    time left. It ends optimal when the bound and the best cycle meet, else at the
+    time limit with both.
     ``method="cpsat"``: one CP-SAT model ``min c`` subject to the SALBP-1 constraints
     with ``m`` fixed and ``sum_j t_j x[j,k] <= c`` (the baseline in
     ``benchmarks/bench_plant_salbp2.py``; ``use_hint``: start it from the greedy
@@ -857,14 +871,18 @@ def salbp2(
     hi = c_ub
 
     # 3. Bisection on SALBP-1 decisions, each in half the time left: ``lo`` is the
-    #    proven bound, ``low`` the bottom of the interval left (above an undecided c)
+    #    proven bound, ``low`` the bottom of the interval left (above an undecided c);
+    #    once that is empty, again from ``lo`` with all the time left
     low = lo
-    while low < hi and time.perf_counter() < deadline:
+    share = 0.5
+    while lo < hi and time.perf_counter() < deadline:
+        if low >= hi:
+            low, share = lo, 1.0
         mid = (low + hi) // 2
         r = salbp1(
             graph,
             mid / scale,
-            time_limit=(deadline - time.perf_counter()) / 2,
+            time_limit=share * (deadline - time.perf_counter()),
             seed=seed,
             workers=workers,
             max_stations=stations,
