@@ -767,10 +767,14 @@ def _search(  # type: ignore[no-untyped-def]
                             station[j] = s + 1
                 return FEASIBLE, steps, count, deepest
             pr = 0
+            nun = n
             for j in range(n):
                 if _has(out[o], j):
                     pr += tail[j]
-            k1[new] = rest[new]
+                if _has(child, j):
+                    nun -= 1
+            # Sewell & Jacobson's idle / stations - 0.02 * unassigned, times 50 (lv + 1)
+            k1[new] = 50 * rest[new] - (lv + 1) * nun
             k2[new] = -pr
             heaps[lv + 1] = _heap_push(heaps[lv + 1], hlen[lv + 1], new, k1, k2)
             hlen[lv + 1] += 1
@@ -814,11 +818,9 @@ class StationSearch:
         t = np.asarray(times, dtype=np.int64)
         adj, reach = precedence_matrices(n, arcs)
         tail = t + reach.astype(np.int64) @ t
-        self.rank = np.lexsort((np.arange(n), -tail, -t)).astype(np.int64)
-        pos = np.empty(n, dtype=np.int64)
-        pos[self.rank] = np.arange(n)
-        succ = [sorted(np.flatnonzero(adj[i]).tolist(), key=pos.__getitem__) for i in range(n)]
-        self.sp, self.sidx = _csr(succ)
+        self._succ = [np.flatnonzero(adj[i]).tolist() for i in range(n)]
+        self.t, self.tail = t, tail.astype(np.int64)
+        self.reorder(0)
         self.pp, self.pidx = _csr([np.flatnonzero(reach[:, j]).tolist() for j in range(n)])
         self.fp, self.fidx = _csr([np.flatnonzero(reach[j]).tolist() for j in range(n)])
         # i dominates j: unrelated, t_i >= t_j, F*(j) within F*(i); ties by index
@@ -839,10 +841,25 @@ class StationSearch:
         self.half = int(np.searchsorted(self.vals, cycle // 2, side="right"))
         self.topidx = np.searchsorted(self.vals, cycle - self.vals, side="right").astype(np.int64)
         self.big = 2 * t > cycle
-        self.t, self.tail = t, tail.astype(np.int64)
         self.after = np.asarray(after, dtype=np.int64)
         self.steps = 0
         self.solution: list[int] | None = None
+
+    def reorder(self, seed: int) -> None:
+        """Candidate order of the tasks: longest first, then longest tail; ``seed > 0`` perturbs it.
+
+        The order decides which loads a heuristic search meets first (and so keeps);
+        a perturbed order (times scaled by ``1 + U(0, 0.1)`` from a generator seeded with
+        ``seed``) gives a different, equally plausible search, as in randomised restarts.
+        """
+        n, t = self.n, self.t
+        key = t.astype(np.float64)
+        if seed > 0:
+            key = key * (1.0 + 0.1 * np.random.default_rng(seed).random(n))
+        self.rank = np.lexsort((np.arange(n), -self.tail, -key)).astype(np.int64)
+        pos = np.empty(n, dtype=np.int64)
+        pos[self.rank] = np.arange(n)
+        self.sp, self.sidx = _csr([sorted(s, key=pos.__getitem__) for s in self._succ])
 
     def solve(self, stations: int, budget: int, deadline: float) -> str:
         """Search for a balance with ``stations`` stations within ``budget`` steps.
