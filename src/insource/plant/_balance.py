@@ -334,11 +334,12 @@ def salbp1(
     """Fewest stations for a cycle time (SALBP-1).
 
     ``method="hybrid"`` (default) climbs from the lower bound: for ``m = LB, LB+1, ...``
-    it asks whether ``m`` stations suffice, first with a short CP-SAT run (which proves
-    most infeasible ``m`` in well under a second), then with the station-oriented search
-    of :class:`insource.plant._bbr.StationSearch` forwards and backwards, then with
-    CP-SAT again. The first feasible ``m`` is optimal because every smaller one was
-    proven infeasible. ``method="cpsat"`` solves one CP-SAT model minimising ``m``
+    it asks whether ``m`` stations suffice with a portfolio that shares the time between
+    the members that can prove ``m`` infeasible (exhaustive station-oriented searches
+    of :class:`insource.plant._bbr.StationSearch` forwards and backwards, CP-SAT's
+    decision model) and those that find balances (dives with restarts, Hoffmann's
+    heuristic); see :func:`_decide_search`. The first feasible ``m`` is optimal because
+    every smaller one was proven infeasible. ``method="cpsat"`` solves one CP-SAT model minimising ``m``
     (the baseline in ``benchmarks/bench_plant_salbp.py``).
 
     Parameters
@@ -442,7 +443,7 @@ def salbp1(
 PROOF_SHARE = 0.5
 """Share of the decision time for the members that can prove ``m`` infeasible."""
 
-PREFERRED_WEIGHT = 2.0
+PREFERRED_WEIGHT = 4.0
 """Weight of a search in the preferred direction (:func:`preferred_backward`) over the other."""
 
 
@@ -522,7 +523,8 @@ class _Dive(_Member):
 
     Every turn a new candidate order (:meth:`StationSearch.reorder` with the turn's
     number as seed), the next width in :data:`DIVE_WIDTHS` and a step budget ``sqrt 2``
-    times the last one, from :data:`DIVE_DESCENTS` descents.
+    times the last one, from :data:`DIVE_DESCENTS` descents. The node key of the
+    search (:attr:`StationSearch.idle_key`) stays as built.
     """
 
     search: StationSearch | None = None
@@ -602,10 +604,13 @@ class _Portfolio:
             False: StationSearch(times, fwd, c, after),
             True: StationSearch(times, rev, c, earliest),
         }
-        self.dives = {
-            False: StationSearch(times, fwd, c, after, batch=DIVE_WIDTHS[0], dive=True),
-            True: StationSearch(times, rev, c, earliest, batch=DIVE_WIDTHS[0], dive=True),
-        }
+        self.dives: dict[tuple[bool, bool], StationSearch] = {}
+        for backwards in (False, True):
+            for idle_key in (False, True):
+                arcs, a = (rev, earliest) if backwards else (fwd, after)
+                dive = StationSearch(times, arcs, c, a, batch=DIVE_WIDTHS[0], dive=True)
+                dive.idle_key = idle_key
+                self.dives[backwards, idle_key] = dive
         self.grid = HoffmannGrid(times, fwd, c)
 
     def members(
@@ -619,16 +624,21 @@ class _Portfolio:
         The proof side (exhaustive searches and CP-SAT) gets :data:`PROOF_SHARE` of the
         time, the other side (dives and Hoffmann) the rest; within each side a search in
         the preferred direction weighs :data:`PREFERRED_WEIGHT`, the other direction and
-        CP-SAT (resp. Hoffmann) 1.
+        CP-SAT (resp. Hoffmann) 1. There are two dives per direction, one with each node
+        key (either finds some tight balances the other misses).
         """
         w = {d: PREFERRED_WEIGHT if d == self.backward else 1.0 for d in (False, True)}
         proof = PROOF_SHARE / (w[False] + w[True] + 1.0)
-        other = (1.0 - PROOF_SHARE) / (w[False] + w[True] + 1.0)
+        other = (1.0 - PROOF_SHARE) / (2 * (w[False] + w[True]) + 1.0)
         order = (self.backward, not self.backward)
         out: list[_Member] = [
             _Exhaustive(proof * w[d], search=self.exhaustive[d], backwards=d, m=m) for d in order
         ]
-        out += [_Dive(other * w[d], search=self.dives[d], backwards=d, m=m) for d in order]
+        out += [
+            _Dive(other * w[d], search=self.dives[d, k], backwards=d, m=m)
+            for d in order
+            for k in (False, True)
+        ]
         out.append(_CpSat(proof, solve=cpsat))
         if not self.grid.done:
             out.append(_Hoffmann(other, grid=self.grid, m=m, found=found))

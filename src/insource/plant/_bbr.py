@@ -30,7 +30,10 @@ available task fits). Pruning, all exact:
 
 Nodes are expanded in cyclic best-first order (Sewell & Jacobson 2012): one heap per
 level (stations used); each cycle expands the best node of every level in turn, best =
-least remaining time (least idle so far), then the heaviest tails in the last load.
+least ``idle / stations - 0.02 * unassigned tasks`` (Sewell & Jacobson's key: least
+idle, and at nearly equal idle the node with more tasks left, i.e. longer tasks placed),
+then the heaviest tails in the last load. :meth:`StationSearch.reorder` perturbs the
+candidate order of the tasks (which loads a heuristic search meets first) for restarts.
 
 Heuristic variants keep only the ``batch`` fullest loads found per node (within a
 step budget) and prove nothing; with ``dive=True`` the deepest level is expanded first
@@ -329,6 +332,7 @@ def _search(  # type: ignore[no-untyped-def]
     batch,
     dive,
     station,
+    idle_key,
 ):
     """Cyclic best-first BB&R for ``m`` stations.
 
@@ -773,8 +777,10 @@ def _search(  # type: ignore[no-untyped-def]
                     pr += tail[j]
                 if _has(child, j):
                     nun -= 1
-            # Sewell & Jacobson's idle / stations - 0.02 * unassigned, times 50 (lv + 1)
-            k1[new] = 50 * rest[new] - (lv + 1) * nun
+            if idle_key:  # idle so far (less is better), then the tails
+                k1[new] = rest[new]
+            else:  # Sewell & Jacobson's idle / stations - 0.02 * unassigned, times 50 (lv + 1)
+                k1[new] = 50 * rest[new] - (lv + 1) * nun
             k2[new] = -pr
             heaps[lv + 1] = _heap_push(heaps[lv + 1], hlen[lv + 1], new, k1, k2)
             hlen[lv + 1] += 1
@@ -800,6 +806,14 @@ class StationSearch:
         only the ``batch`` fullest loads per node (a heuristic that proves nothing).
     dive
         Expand the deepest level first (depth-first with memory).
+
+    Attributes
+    ----------
+    idle_key
+        Order the nodes of a level by least idle time, then heaviest tails of the last
+        load, instead of Sewell & Jacobson's ``idle / stations - 0.02 * unassigned``
+        (default ``False``; the dives alternate, since either order finds some tight
+        balances the other misses).
 
     """
 
@@ -843,6 +857,7 @@ class StationSearch:
         self.big = 2 * t > cycle
         self.after = np.asarray(after, dtype=np.int64)
         self.steps = 0
+        self.idle_key = False
         self.solution: list[int] | None = None
 
     def reorder(self, seed: int) -> None:
@@ -874,7 +889,7 @@ class StationSearch:
             self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.wq,
             self.kq, self.vidx,
             self.vals, self.topidx, self.half, self.big, self.tail, budget, deadline,
-            self.batch, self.dive, station,
+            self.batch, self.dive, station, self.idle_key,
         )  # fmt: skip
         self.steps += steps
         self.solution = [int(s) for s in station] if code == FEASIBLE else None
