@@ -139,3 +139,19 @@ def test_hoffmann_grid_in_slices_matches_one_run():
     graph = TaskGraph(tuple(float(t) for t in times), tuple(arcs))
     assert whole is not None
     assert check_assignment(graph, whole, 12) == []
+
+
+def test_dive_member_after_many_restarts():
+    from insource.plant._balance import _Dive
+
+    # a dive that runs dry at once gets turn after turn; its budget must stay an int64
+    times, arcs = [6, 6, 6, 3, 3, 3, 2], [(0, 3), (1, 4), (2, 5)]
+    search = StationSearch(times, arcs, 10, [1] * 7, batch=8, dive=True)
+    dive = _Dive(1.0, search=search, m=3, restarts=500)
+    assert dive.turn(float("inf")) == ("unknown", None)  # 3 stations are too few
+    dive = _Dive(1.0, search=search, m=4, restarts=500)
+    verdict, sol = dive.turn(float("inf"))
+    assert verdict == "feasible"
+    assert sol is not None
+    graph = TaskGraph(tuple(float(t) for t in times), tuple(arcs))
+    assert check_assignment(graph, sol, 10) == []

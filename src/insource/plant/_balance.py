@@ -502,7 +502,7 @@ class _Exhaustive(_Member):
     def turn(self, deadline: float) -> Verdict:
         assert self.search is not None
         verdict = self.search.solve(self.m, self.budget, deadline)
-        self.budget *= 2
+        self.budget = min(2 * self.budget, 2**62)
         if verdict == "feasible":
             assert self.search.solution is not None
             return "feasible", _flip(self.search.solution, self.backwards)
@@ -538,7 +538,7 @@ class _Dive(_Member):
         self.restarts += 1
         self.search.reorder(i)
         self.search.batch = DIVE_WIDTHS[i % len(DIVE_WIDTHS)]
-        budget = DIVE_DESCENTS * self.m * 5000 * 2 ** (i / 2)
+        budget = DIVE_DESCENTS * self.m * 5000 * 2 ** (min(i, 60) / 2)  # within int64
         verdict = self.search.solve(self.m, int(budget), deadline)
         if verdict == "feasible":
             assert self.search.solution is not None
