@@ -186,11 +186,13 @@ def test_station_search_agrees_with_brute_force():
         rev = [(j, i) for i, j in arcs]
         for direction in (arcs, rev):
             search = StationSearch(times, direction, c, [1] * n)
-            assert search.solve(m_star - 1, 10**6, float("inf")) == "infeasible"
-            assert search.solve(m_star, 10**6, float("inf")) == "feasible"
-            graph = TaskGraph(tuple(float(t) for t in times), tuple(direction))
-            assert search.solution is not None
-            assert check_assignment(graph, search.solution, c) == []
+            for order in (0, 3):  # the natural and a perturbed candidate order
+                search.reorder(order)
+                assert search.solve(m_star - 1, 10**6, float("inf")) == "infeasible"
+                assert search.solve(m_star, 10**6, float("inf")) == "feasible"
+                graph = TaskGraph(tuple(float(t) for t in times), tuple(direction))
+                assert search.solution is not None
+                assert check_assignment(graph, search.solution, c) == []
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -43,7 +43,7 @@ from insource.errors import InsourceError
 from insource.plant._bbr import StationSearch
 from insource.plant._bounds import closures as _closures
 from insource.plant._bounds import line_bounds, station_bounds
-from insource.plant._hoffmann import hoffmann_balance
+from insource.plant._hoffmann import HoffmannGrid
 from insource.plant._problems import TaskGraph
 from insource.plant._tasktimes import station_loads
 
@@ -346,11 +346,12 @@ def salbp1(
     """Fewest stations for a cycle time (SALBP-1).
 
     ``method="hybrid"`` (default) climbs from the lower bound: for ``m = LB, LB+1, ...``
-    it asks whether ``m`` stations suffice, first with a short CP-SAT run (which proves
-    most infeasible ``m`` in well under a second), then with the station-oriented search
-    of :class:`insource.plant._bbr.StationSearch` forwards and backwards, then with
-    CP-SAT again. The first feasible ``m`` is optimal because every smaller one was
-    proven infeasible. ``method="cpsat"`` solves one CP-SAT model minimising ``m``
+    it asks whether ``m`` stations suffice with a portfolio that shares the time between
+    the members that can prove ``m`` infeasible (exhaustive station-oriented searches
+    of :class:`insource.plant._bbr.StationSearch` forwards and backwards, CP-SAT's
+    decision model) and those that find balances (dives with restarts, Hoffmann's
+    heuristic); see :func:`_decide_search`. The first feasible ``m`` is optimal because
+    every smaller one was proven infeasible. ``method="cpsat"`` solves one CP-SAT model minimising ``m``
     (the baseline in ``benchmarks/bench_plant_salbp.py``).
 
     Parameters
@@ -423,24 +424,18 @@ def salbp1(
     # The incremented bounds hold for every m <= ub - 1; above that ub itself is the answer.
     lb = max(lb, min(bounds.lower, ub))
     fwd, rev = list(graph.precedences), [(j, i) for i, j in graph.precedences]
-    searches: list[tuple[StationSearch, bool]] = []
-    hoffmann_done = False
+    portfolio: _Portfolio | None = None
 
-    def heur(m: int, until: float) -> list[int] | None:
-        # Hoffmann's grid once per instance; a better balance lowers ub even above m
-        nonlocal best, ub, hoffmann_done
-        if hoffmann_done:
-            return None
-        hoffmann_done = True
-        sol = hoffmann_balance(bounds.times, graph.precedences, c, m, until)
-        if sol is not None and max(sol) < ub:
+    def found(sol: list[int]) -> None:
+        # a heuristic balance above m still lowers ub
+        nonlocal best, ub
+        if max(sol) < ub:
             best, ub = sol, max(sol)
-        return sol
 
     m = lb
     while m < min(ub, top) and time.perf_counter() < deadline:
-        if not searches:
-            searches = _searches(bounds.times, fwd, rev, c, bounds.after, bounds.earliest)
+        if portfolio is None:
+            portfolio = _Portfolio(bounds.times, fwd, rev, c, bounds.after, bounds.earliest)
         cpsat = functools.partial(
             _salbp1_feasibility,
             graph,
@@ -454,9 +449,9 @@ def salbp1(
             workers,
             earliest=bounds.earliest,
         )
-        verdict, found = _decide_search(searches, m, deadline, cpsat, functools.partial(heur, m))
-        if found is not None:
-            best, ub = found, max(found)
+        verdict, sol = _decide_search(portfolio.members(m, cpsat, found), deadline)
+        if sol is not None:
+            best, ub = sol, max(sol)
             break
         if verdict != "infeasible":
             break  # undecided within the time limit
@@ -465,98 +460,241 @@ def salbp1(
     return _result(graph, "SALBP-1", status, best, cycle_time, ub, lb, max(best), start)
 
 
-def _searches(
-    times: Sequence[int],
-    fwd: Sequence[tuple[int, int]],
-    rev: Sequence[tuple[int, int]],
-    c: int,
-    after: Sequence[int],
-    earliest: Sequence[int],
-) -> list[tuple[StationSearch, bool]]:
-    """The portfolio of station-oriented searches, each with its direction (``True``: backward).
+PROOF_SHARE = 0.5
+"""Share of the decision time for the members that can prove ``m`` infeasible."""
 
-    Exhaustive searches forwards and backwards (proofs), searches keeping the three
-    fullest loads per node, and dives (depth-first with memory, a few fullest loads
-    per node).
+PREFERRED_WEIGHT = 4.0
+"""Weight of a search in the preferred direction (:func:`preferred_backward`) over the other."""
+
+
+def preferred_backward(earliest: Sequence[int], after: Sequence[int], depth: int = 5) -> bool:
+    """Whether to prefer the backward direction (on the reversed graph) for the station searches.
+
+    Compares ``prod_{k=1..depth} #{j : E_j <= k}`` with the same product over the
+    stations counted from the end, ``#{j : a_j <= k}``, and prefers the direction
+    with fewer candidate tasks for its first stations (a smaller tree near the root),
+    the rule of the revised BB&R code of Alvarez-Miranda, Pereira & Vila (2023).
+
+    References
+    ----------
+    Alvarez-Miranda, E., Pereira, J., Vila, M. (2023). Analysis of the simple assembly
+    line balancing problem complexity. *Computers & Operations Research* 159, 106323.
+
     """
-    return [
-        (StationSearch(times, fwd, c, after), False),
-        (StationSearch(times, rev, c, earliest), True),
-        (StationSearch(times, fwd, c, after, batch=3), False),
-        (StationSearch(times, rev, c, earliest, batch=3), True),
-        (StationSearch(times, rev, c, earliest, batch=1, dive=True), True),
-        (StationSearch(times, fwd, c, after, batch=1, dive=True), False),
-    ]
+    forward = backward = 1
+    for k in range(1, depth + 1):
+        forward *= sum(e <= k for e in earliest)
+        backward *= sum(a <= k for a in after)
+    return backward < forward
 
 
-DIVE_BUDGET = 32
-"""Factor on a round's step budget for the diving searches in :func:`_decide_search`."""
+Verdict = tuple[str, list[int] | None]
+
+
+@dataclass
+class _Member:
+    """One member of the portfolio: its share of the time and the time it has used."""
+
+    weight: float
+    used: float = 0.0
+    done: bool = False
+
+    def turn(self, deadline: float) -> Verdict:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def _flip(sol: list[int], backwards: bool) -> list[int]:
+    if not backwards:
+        return sol
+    top = max(sol)
+    return [top + 1 - k for k in sol]
+
+
+@dataclass
+class _Exhaustive(_Member):
+    """Exhaustive station search (a proof when it ends); its step budget doubles every turn."""
+
+    search: StationSearch | None = None
+    backwards: bool = False
+    m: int = 0
+    budget: int = 20_000
+
+    def turn(self, deadline: float) -> Verdict:
+        assert self.search is not None
+        verdict = self.search.solve(self.m, self.budget, deadline)
+        self.budget = min(2 * self.budget, 2**62)
+        if verdict == "feasible":
+            assert self.search.solution is not None
+            return "feasible", _flip(self.search.solution, self.backwards)
+        return verdict, None
+
+
+DIVE_WIDTHS = (8, 16, 4)
+"""Loads kept per node by the dives, in turn."""
+
+DIVE_DESCENTS = 4
+"""A dive's first step budget, in descents through all ``m`` stations at the 5,000
+load-enumeration steps per node a heuristic search spends at most (``_bbr._search``)."""
+
+
+@dataclass
+class _Dive(_Member):
+    """Diving search with restarts (geometric restart strategy).
+
+    Every turn a new candidate order (:meth:`StationSearch.reorder` with the turn's
+    number as seed), the next width in :data:`DIVE_WIDTHS` and a step budget ``sqrt 2``
+    times the last one, from :data:`DIVE_DESCENTS` descents. The node key of the
+    search (:attr:`StationSearch.idle_key`) stays as built.
+    """
+
+    search: StationSearch | None = None
+    backwards: bool = False
+    m: int = 0
+    restarts: int = 0
+
+    def turn(self, deadline: float) -> Verdict:
+        assert self.search is not None
+        i = self.restarts
+        self.restarts += 1
+        self.search.reorder(i)
+        self.search.batch = DIVE_WIDTHS[i % len(DIVE_WIDTHS)]
+        budget = DIVE_DESCENTS * self.m * 5000 * 2 ** (min(i, 60) / 2)  # within int64
+        verdict = self.search.solve(self.m, int(budget), deadline)
+        if verdict == "feasible":
+            assert self.search.solution is not None
+            return "feasible", _flip(self.search.solution, self.backwards)
+        return "unknown", None
+
+
+@dataclass
+class _CpSat(_Member):
+    """CP-SAT's decision model; its time limit doubles every turn (0.25 s first)."""
+
+    solve: Callable[[float], Verdict] | None = None
+    limit: float = 0.25
+
+    def turn(self, deadline: float) -> Verdict:
+        assert self.solve is not None
+        left = deadline - time.perf_counter()
+        code, sol = self.solve(min(self.limit, left))
+        self.limit *= 2
+        return code, sol
+
+
+@dataclass
+class _Hoffmann(_Member):
+    """Hoffmann's heuristic over its grid in time slices that double (0.05 s first)."""
+
+    grid: HoffmannGrid | None = None
+    m: int = 0
+    found: Callable[[list[int]], None] | None = None
+    slice: float = 0.05
+
+    def turn(self, deadline: float) -> Verdict:
+        assert self.grid is not None
+        assert self.found is not None
+        sol = self.grid.run(self.m, min(deadline, time.perf_counter() + self.slice))
+        self.slice *= 2
+        self.done = self.grid.done
+        if sol is None:
+            return "unknown", None
+        self.found(sol)
+        return ("feasible", sol) if max(sol) <= self.m else ("unknown", None)
+
+
+class _Portfolio:
+    """The searches of one SALBP-1 instance, built once and shared by every ``m``.
+
+    Exhaustive station searches forwards and backwards (proofs), dives in both
+    directions (depth-first with memory, a few fullest loads per node) and Hoffmann's
+    grid (its progress carries over from one ``m`` to the next).
+    """
+
+    def __init__(
+        self,
+        times: Sequence[int],
+        fwd: Sequence[tuple[int, int]],
+        rev: Sequence[tuple[int, int]],
+        c: int,
+        after: Sequence[int],
+        earliest: Sequence[int],
+    ) -> None:
+        self.backward = preferred_backward(earliest, after)
+        self.exhaustive = {
+            False: StationSearch(times, fwd, c, after),
+            True: StationSearch(times, rev, c, earliest),
+        }
+        self.dives: dict[tuple[bool, bool], StationSearch] = {}
+        for backwards in (False, True):
+            for idle_key in (False, True):
+                arcs, a = (rev, earliest) if backwards else (fwd, after)
+                dive = StationSearch(times, arcs, c, a, batch=DIVE_WIDTHS[0], dive=True)
+                dive.idle_key = idle_key
+                self.dives[backwards, idle_key] = dive
+        self.grid = HoffmannGrid(times, fwd, c)
+
+    def members(
+        self,
+        m: int,
+        cpsat: Callable[[float], Verdict],
+        found: Callable[[list[int]], None],
+    ) -> list[_Member]:
+        """Fresh members for deciding ``m``.
+
+        The proof side (exhaustive searches and CP-SAT) gets :data:`PROOF_SHARE` of the
+        time, the other side (dives and Hoffmann) the rest; within each side a search in
+        the preferred direction weighs :data:`PREFERRED_WEIGHT`, the other direction and
+        CP-SAT (resp. Hoffmann) 1. There are two dives per direction, one with each node
+        key (either finds some tight balances the other misses).
+        """
+        w = {d: PREFERRED_WEIGHT if d == self.backward else 1.0 for d in (False, True)}
+        proof = PROOF_SHARE / (w[False] + w[True] + 1.0)
+        other = (1.0 - PROOF_SHARE) / (2 * (w[False] + w[True]) + 1.0)
+        order = (self.backward, not self.backward)
+        out: list[_Member] = [
+            _Exhaustive(proof * w[d], search=self.exhaustive[d], backwards=d, m=m) for d in order
+        ]
+        out += [
+            _Dive(other * w[d], search=self.dives[d, k], backwards=d, m=m)
+            for d in order
+            for k in (False, True)
+        ]
+        out.append(_CpSat(proof, solve=cpsat))
+        if not self.grid.done:
+            out.append(_Hoffmann(other, grid=self.grid, m=m, found=found))
+        return out
 
 
 def _decide_search(
-    searches: Sequence[tuple[StationSearch, bool]],
-    m: int,
+    members: Sequence[_Member],
     deadline: float,
-    cpsat: Callable[..., tuple[str, list[int] | None]],
-    hoffmann: Callable[[float], list[int] | None],
-) -> tuple[str, list[int] | None]:
-    """Decide whether ``m`` stations suffice: station-oriented searches and CP-SAT in turn.
+    clock: Callable[[], float] = time.perf_counter,
+) -> Verdict:
+    """Decide whether ``m`` stations suffice by sharing the time among ``members``.
 
-    ``searches`` pairs each search with its direction (``True`` = on the reversed
-    graph): exhaustive ones (proofs) and ones that keep only the fullest few loads per
-    node (they find tightly packed balances sooner but prove nothing). Every round runs
-    each search afresh with a budget of steps twice that of the round before (so the
-    total is at most twice that of the last round); after the first round CP-SAT's
-    decision model gets a tenth of the time left, then Hoffmann's heuristic over its
-    parameter grid (:func:`insource.plant._hoffmann.hoffmann_balance`) at most a fifth.
-    Returns ``(verdict, solution)`` with
-    verdict ``feasible``, ``infeasible`` or ``unknown``.
+    Every turn goes to the member that has used the least time for its weight (ties:
+    the first in ``members``); a member's turns grow geometrically (step budgets or
+    time limits), so each member's time stays within a small factor of its share of
+    the time spent, whatever a step of it costs. Returns ``(verdict, solution)``:
+    ``feasible`` with a balance of at most ``m`` stations, ``infeasible`` (a proof) or
+    ``unknown`` at the deadline.
 
-    A diving search (``dive=True``: depth-first, the few fullest loads per node) keeps
-    twice as many loads per node in every round (1, 2, 4, ... 64, then 1 again with the
-    larger budget): narrow dives run dry or go astray, wide ones are slow, and which
-    width finds a tightly packed balance first differs from instance to instance (on
-    SCHOLL's tight cycle times, 16 to 64 loads). The other heuristic searches drop out
-    when they run dry. A dive gets ``DIVE_BUDGET`` (32) times the round's budget: a dive
-    step costs far less than a step of the exhaustive searches (it keeps no long list
-    of open nodes), and the tight balances are found by dives with budgets in the tens of
-    millions of steps (SCHOLL c = 1935: 36 stations at 8 loads, 20.5 M steps), which the
-    shared doubling reached only after 30-40 s.
+    Fixed shares replace the budget factor of the dives used before (``DIVE_BUDGET``,
+    salbp6): that factor traded the time of the proofs against the dives' and which
+    value found a given tight balance was a matter of chance (RESULTS.md).
     """
-    budget = 20_000
-    active = list(searches)
-    rounds = 0
-    while active and time.perf_counter() < deadline:
-        for search, backwards in list(active):
-            verdict = search.solve(m, budget * (DIVE_BUDGET if search.dive else 1), deadline)
-            if verdict == "feasible":
-                sol = search.solution
-                assert sol is not None
-                if backwards:
-                    top = max(sol)
-                    sol = [top + 1 - k for k in sol]
-                return "feasible", sol
-            if verdict == "infeasible":
-                return "infeasible", None
-            if search.dive:  # the next round dives wider: 1, 2, 4, ... 64, then 1 again
-                search.batch = search.batch * 2 if search.batch < 64 else 1
-            elif verdict == "exhausted":
-                active.remove((search, backwards))
-            if time.perf_counter() >= deadline:
-                break
-        rounds += 1
-        if rounds == 1 or not active:
-            left = deadline - time.perf_counter()
-            if left > 0.01:
-                code, sol = cpsat(left if not active else 0.1 * left)
-                if code != "unknown":
-                    return code, sol
-            if rounds == 1:
-                now = time.perf_counter()
-                sol = hoffmann(now + 0.2 * (deadline - now))
-                if sol is not None and max(sol) <= m:
-                    return "feasible", sol
-        budget *= 2
+    while clock() < deadline:
+        live = [x for x in members if not x.done]
+        if not live:
+            break
+        member = min(live, key=lambda x: x.used / x.weight)
+        t0 = clock()
+        verdict, sol = member.turn(deadline)
+        member.used += clock() - t0
+        if verdict in ("feasible", "infeasible"):
+            return verdict, sol
+        if verdict == "exhausted":
+            member.done = True
     return "unknown", None
 
 

@@ -30,7 +30,10 @@ available task fits). Pruning, all exact:
 
 Nodes are expanded in cyclic best-first order (Sewell & Jacobson 2012): one heap per
 level (stations used); each cycle expands the best node of every level in turn, best =
-least remaining time (least idle so far), then the heaviest tails in the last load.
+least ``idle / stations - 0.02 * unassigned tasks`` (Sewell & Jacobson's key: least
+idle, and at nearly equal idle the node with more tasks left, i.e. longer tasks placed),
+then the heaviest tails in the last load. :meth:`StationSearch.reorder` perturbs the
+candidate order of the tasks (which loads a heuristic search meets first) for restarts.
 
 Heuristic variants keep only the ``batch`` fullest loads found per node (within a
 step budget) and prove nothing; with ``dive=True`` the deepest level is expanded first
@@ -329,6 +332,7 @@ def _search(  # type: ignore[no-untyped-def]
     batch,
     dive,
     station,
+    idle_key,
 ):
     """Cyclic best-first BB&R for ``m`` stations.
 
@@ -767,10 +771,16 @@ def _search(  # type: ignore[no-untyped-def]
                             station[j] = s + 1
                 return FEASIBLE, steps, count, deepest
             pr = 0
+            nun = n
             for j in range(n):
                 if _has(out[o], j):
                     pr += tail[j]
-            k1[new] = rest[new]
+                if _has(child, j):
+                    nun -= 1
+            if idle_key:  # idle so far (less is better), then the tails
+                k1[new] = rest[new]
+            else:  # Sewell & Jacobson's idle / stations - 0.02 * unassigned, times 50 (lv + 1)
+                k1[new] = 50 * rest[new] - (lv + 1) * nun
             k2[new] = -pr
             heaps[lv + 1] = _heap_push(heaps[lv + 1], hlen[lv + 1], new, k1, k2)
             hlen[lv + 1] += 1
@@ -797,6 +807,14 @@ class StationSearch:
     dive
         Expand the deepest level first (depth-first with memory).
 
+    Attributes
+    ----------
+    idle_key
+        Order the nodes of a level by least idle time, then heaviest tails of the last
+        load, instead of Sewell & Jacobson's ``idle / stations - 0.02 * unassigned``
+        (default ``False``; the dives alternate, since either order finds some tight
+        balances the other misses).
+
     """
 
     def __init__(
@@ -814,11 +832,9 @@ class StationSearch:
         t = np.asarray(times, dtype=np.int64)
         adj, reach = precedence_matrices(n, arcs)
         tail = t + reach.astype(np.int64) @ t
-        self.rank = np.lexsort((np.arange(n), -tail, -t)).astype(np.int64)
-        pos = np.empty(n, dtype=np.int64)
-        pos[self.rank] = np.arange(n)
-        succ = [sorted(np.flatnonzero(adj[i]).tolist(), key=pos.__getitem__) for i in range(n)]
-        self.sp, self.sidx = _csr(succ)
+        self._succ = [np.flatnonzero(adj[i]).tolist() for i in range(n)]
+        self.t, self.tail = t, tail.astype(np.int64)
+        self.reorder(0)
         self.pp, self.pidx = _csr([np.flatnonzero(reach[:, j]).tolist() for j in range(n)])
         self.fp, self.fidx = _csr([np.flatnonzero(reach[j]).tolist() for j in range(n)])
         # i dominates j: unrelated, t_i >= t_j, F*(j) within F*(i); ties by index
@@ -839,10 +855,26 @@ class StationSearch:
         self.half = int(np.searchsorted(self.vals, cycle // 2, side="right"))
         self.topidx = np.searchsorted(self.vals, cycle - self.vals, side="right").astype(np.int64)
         self.big = 2 * t > cycle
-        self.t, self.tail = t, tail.astype(np.int64)
         self.after = np.asarray(after, dtype=np.int64)
         self.steps = 0
+        self.idle_key = False
         self.solution: list[int] | None = None
+
+    def reorder(self, seed: int) -> None:
+        """Candidate order of the tasks: longest first, then longest tail; ``seed > 0`` perturbs it.
+
+        The order decides which loads a heuristic search meets first (and so keeps);
+        a perturbed order (times scaled by ``1 + U(0, 0.1)`` from a generator seeded with
+        ``seed``) gives a different, equally plausible search, as in randomised restarts.
+        """
+        n, t = self.n, self.t
+        key = t.astype(np.float64)
+        if seed > 0:
+            key = key * (1.0 + 0.1 * np.random.default_rng(seed).random(n))
+        self.rank = np.lexsort((np.arange(n), -self.tail, -key)).astype(np.int64)
+        pos = np.empty(n, dtype=np.int64)
+        pos[self.rank] = np.arange(n)
+        self.sp, self.sidx = _csr([sorted(s, key=pos.__getitem__) for s in self._succ])
 
     def solve(self, stations: int, budget: int, deadline: float) -> str:
         """Search for a balance with ``stations`` stations within ``budget`` steps.
@@ -857,7 +889,7 @@ class StationSearch:
             self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.wq,
             self.kq, self.vidx,
             self.vals, self.topidx, self.half, self.big, self.tail, budget, deadline,
-            self.batch, self.dive, station,
+            self.batch, self.dive, station, self.idle_key,
         )  # fmt: skip
         self.steps += steps
         self.solution = [int(s) for s in station] if code == FEASIBLE else None

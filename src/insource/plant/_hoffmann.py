@@ -30,7 +30,7 @@ import numpy as np
 
 from insource.plant._bbr import precedence_matrices
 
-__all__ = ["hoffmann_balance"]
+__all__ = ["HoffmannGrid", "hoffmann_balance"]
 
 _ALPHAS = (0.0, 0.005, 0.01, 0.015, 0.02)
 _GAMMAS = (0.0, 0.01, 0.02, 0.03)
@@ -124,6 +124,76 @@ def _hoffmann(  # type: ignore[no-untyped-def]
     return k
 
 
+class HoffmannGrid:
+    """Hoffmann runs over the parameter grid, forwards then backwards, resumable.
+
+    ``alpha, beta`` in ``0, 0.005, ..., 0.02`` and ``gamma`` in ``0, 0.01, 0.02, 0.03``:
+    100 runs per direction, 200 in all. :meth:`run` carries on from the last run done,
+    so a caller can spread the grid over several time slices; :attr:`best` is the best
+    balance so far (1-based stations) and :attr:`done` tells whether the grid is through.
+    """
+
+    def __init__(
+        self,
+        times: Sequence[int],
+        arcs: Sequence[tuple[int, int]],
+        cycle: int,
+        max_loads: int = 5000,
+    ) -> None:
+        self.n, self.cycle, self.max_loads = len(times), int(cycle), int(max_loads)
+        self.t = np.asarray(times, dtype=np.int64)
+        self.arcs = list(arcs)
+        self.grid = [(a, b, g) for a in _ALPHAS for b in _ALPHAS for g in _GAMMAS]
+        self.next = 0
+        self.best: list[int] | None = None
+        self._data: dict[bool, tuple[np.ndarray, ...]] = {}
+
+    @property
+    def done(self) -> bool:
+        """Whether every point of the grid has been run."""
+        return self.next >= 2 * len(self.grid)
+
+    def _direction(self, backwards: bool) -> tuple[np.ndarray, ...]:
+        if backwards not in self._data:
+            n, t = self.n, self.t
+            pairs = [(j, i) for i, j in self.arcs] if backwards else self.arcs
+            adj, reach = precedence_matrices(n, pairs)
+            pw = (t + reach.astype(np.int64) @ t).astype(np.float64)
+            nsu = adj.sum(axis=1).astype(np.float64)
+            npred = adj.sum(axis=0).astype(np.int64)
+            sp = np.zeros(n + 1, dtype=np.int64)
+            sp[1:] = np.cumsum(adj.sum(axis=1))
+            sidx = np.nonzero(adj)[1].astype(np.int64)
+            self._data[backwards] = (sp, sidx, npred, pw, nsu)
+        return self._data[backwards]
+
+    def run(self, target: int, deadline: float) -> list[int] | None:
+        """Carry on through the grid until a balance with ``target`` stations or ``deadline``.
+
+        Runs at least one point of the grid (the deadline is checked between runs) and
+        returns :attr:`best`.
+        """
+        station = np.zeros(self.n, dtype=np.int64)
+        first = True
+        while not self.done and (first or time.perf_counter() <= deadline):
+            first = False
+            backwards = self.next >= len(self.grid)
+            alpha, beta, gamma = self.grid[self.next % len(self.grid)]
+            self.next += 1
+            sp, sidx, npred, pw, nsu = self._direction(backwards)
+            m = _hoffmann(
+                self.t, self.cycle, sp, sidx, npred, pw, nsu, alpha, beta, gamma,
+                self.max_loads, station,
+            )  # fmt: skip
+            if self.best is None or m < max(self.best):
+                self.best = [int(s) for s in station]
+                if backwards:
+                    self.best = [m + 1 - s for s in self.best]
+            if m <= target:
+                break
+        return self.best
+
+
 def hoffmann_balance(
     times: Sequence[int],
     arcs: Sequence[tuple[int, int]],
@@ -139,31 +209,6 @@ def hoffmann_balance(
     stations is found or at ``deadline`` (checked between runs). Returns the 1-based
     stations of the best balance found (``None`` if no run finished).
     """
-    n = len(times)
-    t = np.asarray(times, dtype=np.int64)
-    best: list[int] | None = None
-    for backwards in (False, True):
-        pairs = [(j, i) for i, j in arcs] if backwards else list(arcs)
-        adj, reach = precedence_matrices(n, pairs)
-        pw = (t + reach.astype(np.int64) @ t).astype(np.float64)
-        nsu = adj.sum(axis=1).astype(np.float64)
-        npred = adj.sum(axis=0).astype(np.int64)
-        sp = np.zeros(n + 1, dtype=np.int64)
-        sp[1:] = np.cumsum(adj.sum(axis=1))
-        sidx = np.nonzero(adj)[1].astype(np.int64)
-        station = np.zeros(n, dtype=np.int64)
-        for alpha in _ALPHAS:
-            for beta in _ALPHAS:
-                for gamma in _GAMMAS:
-                    if time.perf_counter() > deadline:
-                        return best
-                    m = _hoffmann(
-                        t, cycle, sp, sidx, npred, pw, nsu, alpha, beta, gamma, max_loads, station
-                    )
-                    if best is None or m < max(best):
-                        best = [int(s) for s in station]
-                        if backwards:
-                            best = [m + 1 - s for s in best]
-                    if m <= target:
-                        return best
-    return best
+    if time.perf_counter() > deadline:
+        return None
+    return HoffmannGrid(times, arcs, cycle, max_loads).run(target, deadline)
