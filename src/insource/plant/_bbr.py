@@ -20,14 +20,16 @@ available task fits). Pruning, all exact:
   the unassigned tasks): when ``LB1`` of ``R`` equals ``l`` and the cheaper bounds did
   not prune, :func:`insource.plant._binpack.decide` asks whether the task times of
   ``R`` fit into ``l`` bins of size ``c`` (bin completion with a memory of multisets
-  kept across nodes and calls); a proven "no" prunes the node, "undecided" (over
-  ``BP_BUDGET`` steps) does not. A search stops asking once the questions' steps
-  exceed ``BP_ALLOWANCE`` plus ``BP_PER_PRUNE`` per node they pruned (where the
-  relaxation is loose, or every question is too hard, as on SCHOLL, it costs a few
-  tens of milliseconds once). The steps count towards the search's budget at
-  ``1 / BP_STEP_WEIGHT`` (a bin packing step takes about a quarter of the time of a
-  search step). WEE-MAG ``c = 47`` with 32 stations is proven infeasible this way in
-  789 nodes, where the search without it does not end in 100 M steps;
+  kept across nodes and calls); a proven "no" prunes the node, "undecided" (over its
+  budget: ``BP_BUDGET`` steps, at most an eighth of the search's) does not. A search
+  asks while the questions' steps stay within ``BP_PER_PRUNE`` per node they pruned
+  (plus one) and a ``1 / BP_SHARE`` share of the search's own steps (a bin packing
+  step takes about a quarter of the time of a search step), so where the answers do
+  not prune (SCHOLL, whose questions are too hard, or loose relaxations) they cost
+  little. The questions' steps are not part of the step budget (a round's budget
+  stays the search's own), but the deadline is checked after a costly question.
+  WEE-MAG ``c = 47`` with 32 stations is proven infeasible this way in 789 nodes,
+  where the search without it does not end in 100 M steps;
 * a load of tasks none of which has a successor, while some unassigned task has one,
   is skipped: that station can be moved to the end of any completion;
 * Jackson dominance: task ``i`` dominates ``j`` when ``F*(i) >= F*(j)`` and
@@ -91,11 +93,9 @@ _VERDICT = {
 _ONE = np.uint64(1)
 BP_BUDGET = 200_000
 """Steps of one bin packing question at a node (:func:`insource.plant._binpack.decide`)."""
-BP_ALLOWANCE, BP_PER_PRUNE = 1_000_000, 50_000
+BP_PER_PRUNE, BP_SHARE = 50_000, 4
 """A search asks bin packing questions while their steps stay within
-``BP_ALLOWANCE + BP_PER_PRUNE * (nodes they pruned)``."""
-BP_STEP_WEIGHT = 4
-"""Bin packing steps per search step in the step budget (about 30 ns against 110 ns)."""
+``BP_PER_PRUNE * (1 + nodes they pruned) + (search steps) / BP_SHARE``."""
 
 
 # --- bitset helpers (rows of uint64 words) ---------------------------------------------
@@ -351,9 +351,7 @@ def _search(  # type: ignore[no-untyped-def]
     station,
     bp_boff,
     bp_keys,
-    bp_lo,
-    bp_hi,
-    bp_used,
+    bp_info,
     bp_budget,
     bp_stats,
 ):
@@ -480,18 +478,22 @@ def _search(  # type: ignore[no-untyped-def]
         if (
             bp_budget > 0
             and left * c - r < c
-            and bp_stats[4] <= BP_ALLOWANCE + BP_PER_PRUNE * bp_stats[3]
+            and bp_stats[4] <= BP_PER_PRUNE * (1 + bp_stats[3]) + (bp_stats[5] + steps) // BP_SHARE
         ):
             # exact bin packing of the unassigned tasks into the stations left (only
             # when LB1 is tight, and while its work pays: see the module docstring)
             verdict, bsteps = decide(
-                cnt, vals, c, left, bp_budget, topidx, half, bp_boff, bp_keys, bp_lo, bp_hi,
-                bp_used,
+                cnt, vals, c, left, min(bp_budget, max(budget // 8, 1000)), topidx, half,
+                bp_boff, bp_keys, bp_info,
             )  # fmt: skip
             bp_stats[0] += 1
             bp_stats[verdict + 1] += 1
             bp_stats[4] += bsteps
-            steps += bsteps // BP_STEP_WEIGHT
+            if bsteps > 4096:
+                with numba.objmode(now="float64"):
+                    now = time.perf_counter()
+                if now > deadline:
+                    return UNKNOWN, steps, count, deepest
             if verdict == NO_FIT:
                 continue
         # --- zone: tasks that can join the next station, in candidate order
@@ -843,7 +845,8 @@ class StationSearch:
     bin_packing
         Steps per bin packing question at a node (0: no such questions); the answers
         are remembered in :attr:`memo` across calls of :meth:`solve`, and
-        :attr:`bp_stats` counts questions, undecided, fits, no fits and their steps.
+        :attr:`bp_stats` counts questions, undecided, fits, no fits, their steps and
+        the search's own steps.
 
     """
 
@@ -892,7 +895,7 @@ class StationSearch:
         self.after = np.asarray(after, dtype=np.int64)
         self.memo = BinPackMemo(times, cycle)
         self.bp_budget = int(bin_packing)
-        self.bp_stats = np.zeros(5, dtype=np.int64)
+        self.bp_stats = np.zeros(6, dtype=np.int64)
         self.steps = 0
         self.solution: list[int] | None = None
 
@@ -909,10 +912,11 @@ class StationSearch:
             self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.wq,
             self.kq, self.vidx,
             self.vals, self.topidx, self.half, self.big, self.tail, budget, deadline,
-            self.batch, self.dive, station, self.memo.boff, self.memo.keys, self.memo.lo,
-            self.memo.hi, self.memo.used, self.bp_budget, self.bp_stats,
+            self.batch, self.dive, station, self.memo.boff, self.memo.keys, self.memo.info,
+            self.bp_budget, self.bp_stats,
         )  # fmt: skip
         self.steps += steps
+        self.bp_stats[5] += steps
         self.solution = [int(s) for s in station] if code == FEASIBLE else None
         return _VERDICT[code]
 

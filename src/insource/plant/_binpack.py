@@ -47,8 +47,8 @@ References
 ----------
 Martello, S., Toth, P. (1990). Lower bounds and reduction procedures for the bin
 packing problem. *Discrete Applied Mathematics* 28(1), 59-70.
-Korf, R.E. (2003). An improved algorithm for optimal bin packing. *IJCAI-03*,
-1252-1258.
+Korf, R.E. (2003). An improved algorithm for optimal bin packing. *Proceedings of
+IJCAI-03*.
 Sewell, E.C., Jacobson, S.H. (2012). A branch, bound, and remember algorithm for the
 simple assembly line balancing problem. *INFORMS J. Computing* 24(3), 433-442 (their
 public code, ``bin_packing.c``, solves the bin packing problem of every new state).
@@ -66,6 +66,8 @@ __all__ = ["FITS", "NO_FIT", "UNDECIDED", "BinPackMemo", "decide", "fits_bins"]
 
 UNDECIDED, FITS, NO_FIT = 0, 1, 2
 _PROBES = 4
+_USED, _LO, _HI, _TRIED_BINS, _TRIED_STEPS = 0, 1, 2, 3, 4  # columns of the table's info
+_MAX_COMPLETIONS = 64
 
 
 class BinPackMemo:
@@ -88,8 +90,12 @@ class BinPackMemo:
     topidx, half
         For ``L2``: first index with size ``> c - vals[k]``; first index with size
         ``> c/2``.
-    boff, keys, lo, hi, used
-        Bit offsets of the counts in the packed keys, and the table.
+    boff, keys, info
+        Bit offsets of the counts in the packed keys, and the table: per slot the
+        packed counts and ``used, lo, hi, tried_bins, tried_steps`` (``lo``: the
+        state needs at least ``lo`` bins; ``hi > 0``: it fits into ``hi``; the last
+        question about it, ``tried_bins`` bins, was undecided after
+        ``tried_steps`` steps).
 
     """
 
@@ -112,9 +118,7 @@ class BinPackMemo:
         words = max(1, -(-pos // 64))
         size = 1 << max(4, (int(slots) - 1).bit_length())
         self.keys = np.zeros((size, words), dtype=np.uint64)
-        self.lo = np.zeros(size, dtype=np.int64)
-        self.hi = np.zeros(size, dtype=np.int64)
-        self.used = np.zeros(size, dtype=np.bool_)
+        self.info = np.zeros((size, 5), dtype=np.int64)
         self.steps = 0
 
     def counts(self, items: Sequence[int]) -> np.ndarray:
@@ -126,7 +130,7 @@ class BinPackMemo:
         """``FITS``, ``NO_FIT`` or ``UNDECIDED`` for ``items`` in ``bins`` bins."""
         verdict, steps = decide(
             self.counts(items), self.vals, self.c, bins, budget, self.topidx, self.half,
-            self.boff, self.keys, self.lo, self.hi, self.used,
+            self.boff, self.keys, self.info,
         )  # fmt: skip
         self.steps += steps
         return int(verdict)
@@ -157,11 +161,12 @@ def _pack(cnt, boff, key):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _find(key, h, keys, used):  # type: ignore[no-untyped-def]
+def _find(key, h, keys, info):  # type: ignore[no-untyped-def]
+    """Slot of the state ``key`` (hash ``h``) in the table, or -1."""
     size = keys.shape[0]
     for p in range(_PROBES):
         s = np.int64((h + np.uint64(p)) & np.uint64(size - 1))
-        if not used[s]:
+        if info[s, _USED] == 0:
             return -1
         same = True
         for w in range(key.shape[0]):
@@ -174,13 +179,13 @@ def _find(key, h, keys, used):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _store(key, h, keys, lo, hi, used, new_lo, new_hi):  # type: ignore[no-untyped-def]
-    """Record ``lo >= new_lo`` (0: nothing) and ``hi <= new_hi`` (0: nothing) for a state."""
+def _slot(key, h, keys, info):  # type: ignore[no-untyped-def]
+    """Slot of the state ``key``, claimed (cleared) if it is not in the table yet."""
     size = keys.shape[0]
     slot = -1
     for p in range(_PROBES):
         s = np.int64((h + np.uint64(p)) & np.uint64(size - 1))
-        if not used[s]:
+        if info[s, _USED] == 0:
             slot = s
             break
         same = True
@@ -189,18 +194,25 @@ def _store(key, h, keys, lo, hi, used, new_lo, new_hi):  # type: ignore[no-untyp
                 same = False
                 break
         if same:
-            if new_lo > lo[s]:
-                lo[s] = new_lo
-            if new_hi > 0 and (hi[s] == 0 or new_hi < hi[s]):
-                hi[s] = new_hi
-            return
+            return s
     if slot < 0:  # all probes taken by other states: overwrite the first
         slot = np.int64(h & np.uint64(size - 1))
-    used[slot] = True
     for w in range(key.shape[0]):
         keys[slot, w] = key[w]
-    lo[slot] = new_lo
-    hi[slot] = new_hi
+    for f in range(info.shape[1]):
+        info[slot, f] = 0
+    info[slot, _USED] = 1
+    return slot
+
+
+@numba.njit(cache=True)
+def _store(key, h, keys, info, new_lo, new_hi):  # type: ignore[no-untyped-def]
+    """Record ``lo >= new_lo`` (0: nothing) and ``hi <= new_hi`` (0: nothing) for a state."""
+    s = _slot(key, h, keys, info)
+    if new_lo > info[s, _LO]:
+        info[s, _LO] = new_lo
+    if new_hi > 0 and (info[s, _HI] == 0 or new_hi < info[s, _HI]):
+        info[s, _HI] = new_hi
 
 
 # --- bounds --------------------------------------------------------------------------
@@ -299,7 +311,8 @@ def _completions(  # type: ignore[no-untyped-def]
     ``cnt`` holds the items left (the bin's first item already taken out); only sizes
     at index ``<= top`` are considered. A completion's load must be at least
     ``minload`` (the waste within the slack). Returns ``(count, pool, pload, steps)``;
-    count ``-1`` when the enumeration takes more than ``limit`` steps. ``reach[p]`` is
+    count ``-1`` when the enumeration takes more than ``limit`` steps or finds more
+    than 64 completions (Sewell & Jacobson's code gives up at 50 loads). ``reach[p]`` is
     the set of sums (a bitset over ``0..room``) of the items at positions ``> p - 1``
     still to decide, so a partial choice is dropped as soon as no completion of it
     lands in ``[minload, room]``.
@@ -388,6 +401,8 @@ def _completions(  # type: ignore[no-untyped-def]
                     pool[row, av[q]] = x[q]
                 pload[row] = load
                 nout += 1
+                if nout > _MAX_COMPLETIONS:
+                    return -1, pool, pload, steps
         else:
             descend = True
         if descend:
@@ -450,14 +465,39 @@ def _grow(pool, pload):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
+def _first_fit(cnt, vals, c, bins, loads):  # type: ignore[no-untyped-def]
+    """First fit decreasing into ``bins`` bins; returns ``(fits, work)``."""
+    for b in range(bins):
+        loads[b] = 0
+    used = 0
+    work = 0
+    for k in range(vals.shape[0] - 1, -1, -1):
+        v = vals[k]
+        for _ in range(cnt[k]):
+            b = 0
+            while b < used and loads[b] + v > c:
+                b += 1
+            work += b + 1
+            if b == used:
+                if used == bins:
+                    return False, work
+                used += 1
+            loads[b] += v
+    return True, work
+
+
+@numba.njit(cache=True)
 def decide(  # type: ignore[no-untyped-def]
-    cnt0, vals, c, bins, budget, topidx, half, boff, keys, lo, hi, used
+    cnt0, vals, c, bins, budget, topidx, half, boff, keys, info
 ):
     """Decide whether the items (``cnt0[k]`` of size ``vals[k]``) fit into ``bins`` bins.
 
-    The bins have size ``c``. Returns ``(verdict, steps)``: ``FITS``, ``NO_FIT`` or ``UNDECIDED`` (more than
-    ``budget`` steps: completions enumerated plus states visited). The table
-    (``keys, lo, hi, used``, see :class:`BinPackMemo`) is read and updated.
+    The bins have size ``c``. Returns ``(verdict, steps)``: ``FITS``, ``NO_FIT`` or
+    ``UNDECIDED`` (more than ``budget`` steps: completions enumerated plus states
+    visited, or a bin with more than 64 undominated completions). First the table,
+    ``L2`` and first fit decreasing, then bin completion. The table (``keys, info``,
+    see :class:`BinPackMemo`) is read and updated; a question found undecided is
+    not tried again with the same bins and at most the same budget.
     """
     nv = vals.shape[0]
     words = keys.shape[1]
@@ -470,17 +510,44 @@ def decide(  # type: ignore[no-untyped-def]
         return NO_FIT, 1
     key = np.zeros(words, np.uint64)
     h = _pack(cnt0, boff, key)
-    s = _find(key, h, keys, used)
+    s = _find(key, h, keys, info)
     if s >= 0:
-        if hi[s] > 0 and hi[s] <= bins:
+        if 0 < info[s, _HI] <= bins:
             return FITS, 1
-        if lo[s] > bins:
+        if info[s, _LO] > bins:
             return NO_FIT, 1
+        if info[s, _TRIED_BINS] == bins and info[s, _TRIED_STEPS] >= budget:
+            return UNDECIDED, 1
+    verdict, steps = _decide(cnt0, vals, c, bins, budget, topidx, half, boff, keys, info)
+    if verdict == UNDECIDED:
+        s = _slot(key, h, keys, info)
+        info[s, _TRIED_BINS] = bins
+        info[s, _TRIED_STEPS] = budget
+    else:
+        _store(key, h, keys, info, bins + 1 if verdict == NO_FIT else 0, bins * (verdict == FITS))
+    return verdict, steps
+
+
+@numba.njit(cache=True)
+def _decide(  # type: ignore[no-untyped-def]
+    cnt0, vals, c, bins, budget, topidx, half, boff, keys, info
+):
+    """The bin completion search behind :func:`decide` (the root not in the table)."""
+    nv = vals.shape[0]
+    words = keys.shape[1]
+    total = 0
+    for k in range(nv):
+        total += cnt0[k] * vals[k]
     cnt = cnt0.copy()
     scnt = np.zeros(nv + 1, np.int64)
     stot = np.zeros(nv + 1, np.int64)
     if _l2(cnt, vals, c, topidx, half, scnt, stot) > bins:
         return NO_FIT, 1
+    loads = np.zeros(bins, np.int64)
+    fits, work = _first_fit(cnt, vals, c, bins, loads)
+    steps = 1 + work // 8
+    if fits:
+        return FITS, steps
     depth = bins + 1
     dkey = np.zeros((depth, words), np.uint64)
     dh = np.zeros(depth, np.uint64)
@@ -499,7 +566,6 @@ def decide(  # type: ignore[no-untyped-def]
     reach = np.zeros((nv + 1, c // 64 + 1), np.uint64)
     need = np.zeros(nv, np.int64)
     exb = np.zeros(nv, np.bool_)
-    steps = 0
     d = 0
     entering = True
     while True:
@@ -519,16 +585,16 @@ def decide(  # type: ignore[no-untyped-def]
                 else:
                     dh[d] = _pack(cnt, boff, dkey[d])
                     dkeyed[d] = True
-                    s = _find(dkey[d], dh[d], keys, used)
-                    if s >= 0 and hi[s] > 0 and hi[s] <= left:
+                    s = _find(dkey[d], dh[d], keys, info)
+                    if s >= 0 and 0 < info[s, _HI] <= left:
                         verdict = FITS
-                    elif s >= 0 and lo[s] > left:
+                    elif s >= 0 and info[s, _LO] > left:
                         verdict = NO_FIT
                         dkeyed[d] = False  # nothing new to store
             if verdict == FITS:
                 for e in range(d):
                     if dkeyed[e]:
-                        _store(dkey[e], dh[e], keys, lo, hi, used, 0, bins - e)
+                        _store(dkey[e], dh[e], keys, info, 0, bins - e)
                 return FITS, steps
             if verdict == NO_FIT:
                 if d == 0:
@@ -592,7 +658,7 @@ def decide(  # type: ignore[no-untyped-def]
             continue
         # every completion failed: this state does not fit into `left` bins
         if dkeyed[d]:
-            _store(dkey[d], dh[d], keys, lo, hi, used, left + 1, 0)
+            _store(dkey[d], dh[d], keys, info, left + 1, 0)
         if d == 0:
             return NO_FIT, steps
         d -= 1
