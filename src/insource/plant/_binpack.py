@@ -10,15 +10,15 @@ a "no" here is the same test). The answer is one of
 * ``NO_FIT``: proven impossible;
 * ``UNDECIDED``: the step budget ran out; the caller must not prune.
 
-Method: bin completion (Korf 2003; Martello & Toth 1990), depth first. The largest
-item left goes into a new bin; the branches are the ways to complete that bin with
-items left (a *completion*), fullest first, and the rest is packed into ``l - 1``
-bins the same way. A completion may waste at most the slack ``l c - sum`` (the whole
-idle budget), and only undominated completions are tried, all by exchange arguments
-(a completion ``B`` is dropped when some packing with ``B`` turns into one with
-another completion ``B'`` of at least the load and, at equal load, fewer items, by
-swapping items with other bins; the chain of such swaps ends at a completion that is
-tried):
+Method: the table of answers, ``L2``, first fit decreasing (a quick "fits"), then
+bin completion (Korf 2003; Martello & Toth 1990), depth first. The largest item left
+goes into a new bin; the branches are the ways to complete that bin with items left
+(a *completion*), fullest first, and the rest is packed into ``l - 1`` bins the same
+way. A completion may waste at most the slack ``l c - sum`` (the whole idle budget),
+and only undominated completions are tried, all by exchange arguments (a completion
+``B`` is dropped when some packing with ``B`` turns into one with another completion
+``B'`` of at least the load and, at equal load, fewer items, by swapping items with
+other bins; the chain of such swaps ends at a completion that is tried):
 
 * maximal: no item left fits in the gap ``c - load``;
 * single swap: an item of ``B`` can be exchanged for a larger item left that still
@@ -28,13 +28,21 @@ tried):
 * whole swap: ``B`` has two or more items and an item left holds them all
   (``load(B) <= t_e``).
 
+The whole and single swaps make a completion weigh more than the largest size left out (except the
+single largest item that fits), which the enumeration (sizes in decreasing order)
+applies as soon as an item is left out, together with a bitset of the sums the items
+still to decide can reach. A bin with more than 64 undominated completions makes the
+question undecided (Sewell & Jacobson's code stops at 50 loads).
+
 Every state is first tested with Martello & Toth's ``L2`` (which implies
 ``ceil(sum / c)``). States are multisets, so the search remembers them by the
 counts vector, not by the items: a fixed-size table (:class:`BinPackMemo`, exact keys,
 the counts packed into 64-bit words, four probes then overwrite) holds for each state
-met the most bins known not to suffice (``lo - 1``) and the fewest known to suffice
-(``hi``). The table lives as long as its owner (one station search), so the states of
-one node's question answer later nodes' questions at once.
+met the most bins known not to suffice (``lo - 1``), the fewest known to suffice
+(``hi``), and the last undecided question (bins and steps spent), which is not tried
+again with the same bins and no larger budget. The table lives as long as its owner
+(one station search), so the states of one node's question answer later nodes'
+questions at once.
 
 Why a hand-written kernel rather than a solver library: the station search spends
 about 12 microseconds per node and asks this question at many of them; a call of
