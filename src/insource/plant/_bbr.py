@@ -24,9 +24,10 @@ available task fits). Pruning, all exact:
   budget: ``BP_BUDGET`` steps, at most an eighth of the search's) does not. A search
   asks while the questions' steps stay within ``BP_PER_PRUNE`` per node they pruned
   (plus one) and a ``1 / BP_SHARE`` share of the search's own steps (a bin packing
-  step takes about a quarter of the time of a search step), so where the answers do
-  not prune (SCHOLL, whose questions are too hard, or loose relaxations) they cost
-  little. The questions' steps are not part of the step budget (a round's budget
+  step takes about a quarter of the time of a search step), and while the undecided
+  ones took at most ``BP_PER_PRUNE`` steps per pruned node plus ``BP_UNDECIDED`` times
+  that, so where the answers do not prune (SCHOLL, whose questions are too hard, or
+  loose relaxations) they cost little (at most about 25 ms per search on SCHOLL). The questions' steps are not part of the step budget (a round's budget
   stays the search's own), but the deadline is checked after every million of them.
   WEE-MAG ``c = 47`` with 32 stations is proven infeasible this way in 789 nodes,
   where the search without it does not end in 100 M steps;
@@ -78,7 +79,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from insource.plant._binpack import NO_FIT, BinPackMemo, decide
+from insource.plant._binpack import NO_FIT, UNDECIDED, BinPackMemo, decide
 from insource.plant._bounds import quarter_weights, weights
 
 __all__ = ["StationSearch", "precedence_matrices"]
@@ -93,9 +94,10 @@ _VERDICT = {
 _ONE = np.uint64(1)
 BP_BUDGET = 200_000
 """Steps of one bin packing question at a node (:func:`insource.plant._binpack.decide`)."""
-BP_PER_PRUNE, BP_SHARE = 50_000, 4
+BP_PER_PRUNE, BP_SHARE, BP_UNDECIDED = 50_000, 4, 16
 """A search asks bin packing questions while their steps stay within
-``BP_PER_PRUNE * (1 + nodes they pruned) + (search steps) / BP_SHARE``."""
+``BP_PER_PRUNE * (1 + nodes they pruned) + (search steps) / BP_SHARE`` and the steps
+of the undecided ones within ``BP_PER_PRUNE * (BP_UNDECIDED + nodes they pruned)``."""
 
 
 # --- bitset helpers (rows of uint64 words) ---------------------------------------------
@@ -479,6 +481,7 @@ def _search(  # type: ignore[no-untyped-def]
         if (
             bp_budget > 0
             and left * c - r < c
+            and bp_stats[6] <= BP_PER_PRUNE * (BP_UNDECIDED + bp_stats[3])
             and bp_stats[4] <= BP_PER_PRUNE * (1 + bp_stats[3]) + (bp_stats[5] + steps) // BP_SHARE
         ):
             # exact bin packing of the unassigned tasks into the stations left (only
@@ -490,6 +493,8 @@ def _search(  # type: ignore[no-untyped-def]
             bp_stats[0] += 1
             bp_stats[verdict + 1] += 1
             bp_stats[4] += bsteps
+            if verdict == UNDECIDED:
+                bp_stats[6] += bsteps
             bp_unchecked += bsteps
             if bp_unchecked > 1_000_000:  # about 30 ms of questions since the last look
                 bp_unchecked = 0
@@ -848,8 +853,8 @@ class StationSearch:
     bin_packing
         Steps per bin packing question at a node (0: no such questions); the answers
         are remembered in :attr:`memo` across calls of :meth:`solve`, and
-        :attr:`bp_stats` counts questions, undecided, fits, no fits, their steps and
-        the search's own steps.
+        :attr:`bp_stats` counts questions, undecided, fits, no fits, their steps, the
+        search's own steps and the steps of the undecided questions.
 
     """
 
@@ -898,7 +903,7 @@ class StationSearch:
         self.after = np.asarray(after, dtype=np.int64)
         self.memo = BinPackMemo(times, cycle)
         self.bp_budget = int(bin_packing)
-        self.bp_stats = np.zeros(6, dtype=np.int64)
+        self.bp_stats = np.zeros(7, dtype=np.int64)
         self.steps = 0
         self.solution: list[int] | None = None
 
