@@ -80,6 +80,23 @@ def test_decide_by_hand():
     assert fits_bins([], 10, 0) == FITS
 
 
+def test_tasks_of_zero_time():
+    # a size-0 item fits anywhere (it once divided by its size): same answers as
+    # without it, and SALBP-1 and SALBP-2 solve lines with zero-time tasks
+    times = [9, 9, 6, 6, 5, 3, 3]
+    assert fits_bins([*times, 0, 0], 14, 3) == NO_FIT
+    assert fits_bins([*times, 0], 14, 4) == FITS
+    assert fits_bins([0, 0], 14, 0) == FITS
+    from insource.plant import salbp1, salbp2
+
+    g = TaskGraph((9, 9, 6, 6, 5, 3, 3, 0), ((7, 0),), name="zero")
+    r1 = salbp1(g, 14, time_limit=10)
+    assert (r1.status, r1.stations) == ("optimal", 4)
+    assert check_assignment(g, r1.assignment, 14) == []
+    r2 = salbp2(g, 3, time_limit=10)
+    assert (r2.status, r2.cycle_time) == ("optimal", 15)  # {9,6} {9,6} {5,3,3,0}
+
+
 def test_decide_against_brute_force():
     rng = random.Random(1)
     for _ in range(600):
@@ -173,3 +190,17 @@ def test_wee_mag_47_needs_bin_packing_at_the_nodes(shared):
     assert search.solve(32, 1_000_000, float("inf")) == "infeasible"
     plain = StationSearch(b.times, g.precedences, 47, b.after, bin_packing=0)
     assert plain.solve(32, 1_000_000, float("inf")) == "unknown"
+
+
+def test_bbr_names_the_binpack_source_it_was_compiled_with():
+    # Numba caches _bbr._search by _bbr.py alone; the digest of _binpack.py written in
+    # _bbr.py makes an edit of the kernel touch _bbr.py too (so the cache is rebuilt)
+    import hashlib
+    from pathlib import Path
+
+    from insource.plant import _bbr, _binpack
+
+    digest = hashlib.sha256(Path(_binpack.__file__).read_bytes()).hexdigest()[:16]
+    assert digest == _bbr.BINPACK_SHA256, (
+        f"_binpack.py changed: set BINPACK_SHA256 = {digest!r} in _bbr.py"
+    )

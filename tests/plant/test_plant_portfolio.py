@@ -109,6 +109,13 @@ def test_reorder_permutes_the_candidates_reproducibly():
     assert (search.rank == perturbed).all()
     search.reorder(0)
     assert (search.rank == natural).all()
+    # the seeds do change the order (ties and near ties of the times are reshuffled)
+    orders = set()
+    for seed in range(1, 9):
+        search.reorder(seed)
+        orders.add(tuple(search.rank.tolist()))
+    assert len(orders) > 1
+    assert tuple(natural.tolist()) not in orders or len(orders) > 2
 
 
 def test_dive_restarts_find_a_valid_balance():

@@ -57,7 +57,8 @@ the average idle time left (the idle time is spread over the stations instead of
 being spent on the first ones).
 
 A search runs within a budget of steps (node expansions plus load-enumeration steps;
-deterministic) and a wall-clock deadline; it is a proof of infeasibility only when
+deterministic for a given sequence of calls, since the bin-packing memory carries
+over) and a wall-clock deadline; it is a proof of infeasibility only when
 it ends without hitting either. Every feasible answer is a balance the caller checks.
 
 References
@@ -86,6 +87,15 @@ from insource.plant._binpack import NO_FIT, UNDECIDED, BinPackMemo, decide
 from insource.plant._bounds import quarter_weights, weights
 
 __all__ = ["StationSearch", "precedence_matrices"]
+
+BINPACK_SHA256 = "9477330341e3c553"
+"""First 16 hex digits of the SHA-256 of ``_binpack.py``, whose kernel ``_search`` calls.
+
+Numba's cache of ``_search`` is keyed on this file only (its time stamp and size):
+an edit of ``_binpack.py`` alone would leave the old bin-packing code compiled into
+the cached search. A test checks this digest, so every edit of ``_binpack.py`` comes
+with an edit here, which invalidates the cache.
+"""
 
 FEASIBLE, INFEASIBLE, UNKNOWN, EXHAUSTED = 1, 2, 0, 3
 _VERDICT = {
@@ -864,7 +874,8 @@ class StationSearch:
         Steps per bin packing question at a node (0: no such questions); the answers
         are remembered in :attr:`memo` across calls of :meth:`solve`, and
         :attr:`bp_stats` counts questions, undecided, fits, no fits, their steps, the
-        search's own steps and the steps of the undecided questions.
+        search's own steps and the steps of the undecided questions (this one per number of
+        stations asked about: a hard m does not switch bin packing off for the next).
 
     Attributes
     ----------
@@ -919,6 +930,7 @@ class StationSearch:
         self.memo = BinPackMemo(times, cycle)
         self.bp_budget = int(bin_packing)
         self.bp_stats = np.zeros(7, dtype=np.int64)
+        self._bp_m = -1  # the m of the last call (the undecided steps are counted per m)
         self.steps = 0
         self.idle_key = False
         self.solution: list[int] | None = None
@@ -947,6 +959,9 @@ class StationSearch:
         hit) or ``exhausted`` (a heuristic search ran out of nodes).
         """
         station = np.zeros(self.n, dtype=np.int64)
+        if stations != self._bp_m:  # a hard m must not switch bin packing off for the next
+            self.bp_stats[6] = 0
+            self._bp_m = stations
         code, steps, self.nodes, self.deepest = _search(
             self.t, self.c, stations, self.after, self.rank, self.sp, self.sidx, self.pp,
             self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.wq,

@@ -509,6 +509,9 @@ def decide(  # type: ignore[no-untyped-def]
     """
     nv = vals.shape[0]
     words = keys.shape[1]
+    if nv > 0 and vals[0] == 0 and cnt0[0] > 0:  # items of size 0 fit anywhere
+        cnt0 = cnt0.copy()
+        cnt0[0] = 0
     total = 0
     for k in range(nv):
         total += cnt0[k] * vals[k]
@@ -543,6 +546,9 @@ def _decide(  # type: ignore[no-untyped-def]
     """The bin completion search behind :func:`decide` (the root not in the table)."""
     nv = vals.shape[0]
     words = keys.shape[1]
+    if nv > 0 and vals[0] == 0 and cnt0[0] > 0:  # items of size 0 fit anywhere
+        cnt0 = cnt0.copy()
+        cnt0[0] = 0
     total = 0
     for k in range(nv):
         total += cnt0[k] * vals[k]
