@@ -186,29 +186,9 @@ def _hash(row):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _blocked(  # type: ignore[no-untyped-def]
-    undone,
-    left,
-    rest,
-    t,
-    c,
-    w2,
-    w6,
-    wq,
-    kq,
-    vidx,
-    vals,
-    topidx,
-    half,
-    after,
-    pp,
-    pidx,
-    big,
-    cw,
-    buf,
-    cnt,
-):
+def _blocked(undone, left, rest, inst, cw, buf, cnt):  # type: ignore[no-untyped-def]
     """True if the unassigned tasks cannot fit ``left`` stations (the node bounds)."""
+    t, c, after, pp, pidx, _, _, _, _, w2, w6, wq, kq, vidx, vals, topidx, half, big, _ = inst
     n = t.shape[0]
     s2 = 0
     s6 = 0
@@ -336,49 +316,22 @@ def _heap_pop(heap, size, k1, k2):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True)
 def _search(  # type: ignore[no-untyped-def]
-    t,
-    c,
-    m,
-    after,
-    rank,
-    sp,
-    sidx,
-    pp,
-    pidx,
-    fp,
-    fidx,
-    dp,
-    didx,
-    w2,
-    w6,
-    wq,
-    kq,
-    vidx,
-    vals,
-    topidx,
-    half,
-    big,
-    tail,
-    budget,
-    deadline,
-    batch,
-    dive,
-    station,
-    idle_key,
-    bp_boff,
-    bp_keys,
-    bp_info,
-    bp_budget,
-    bp_stats,
+    inst, order, memo, m, budget, deadline, batch, dive, idle_key, bp_budget, station, bp_stats
 ):
     """Cyclic best-first BB&R for ``m`` stations.
 
     Returns ``(verdict, steps, nodes stored, deepest level expanded)``.
 
-    ``sp/sidx``: direct successors (CSR, in candidate order); ``pp/pidx``: all
-    predecessors; ``fp/fidx``: all followers; ``dp/didx``: the tasks dominating each
-    task. On a feasible verdict ``station`` holds the 1-based stations.
+    ``inst`` (:meth:`StationSearch._instance`): the instance's fixed arrays, among
+    them ``pp/pidx``: all predecessors; ``fp/fidx``: all followers; ``dp/didx``: the
+    tasks dominating each task. ``order``: the candidate order ``rank`` and the direct
+    successors in it ``sp/sidx`` (CSR). ``memo``: the bin-packing table
+    (:class:`insource.plant._binpack.BinPackMemo`). On a feasible verdict ``station``
+    holds the 1-based stations.
     """
+    t, c, after, pp, pidx, fp, fidx, dp, didx, _, _, _, _, _, vals, topidx, half, _, tail = inst
+    rank, sp, sidx = order
+    bp_boff, bp_keys, bp_info = memo
     n = t.shape[0]
     words = (n + 63) // 64
     cw = c // 64 + 1
@@ -469,28 +422,7 @@ def _search(  # type: ignore[no-untyped-def]
             done[j] = _has(bits[node], j)
             undone[j] = not done[j]
         r = rest[node]
-        if _blocked(
-            undone,
-            left,
-            r,
-            t,
-            c,
-            w2,
-            w6,
-            wq,
-            kq,
-            vidx,
-            vals,
-            topidx,
-            half,
-            after,
-            pp,
-            pidx,
-            big,
-            cw,
-            buf,
-            cnt,
-        ):
+        if _blocked(undone, left, r, inst, cw, buf, cnt):
             continue
         if (
             bp_budget > 0
@@ -951,6 +883,14 @@ class StationSearch:
         pos[self.rank] = np.arange(n)
         self.sp, self.sidx = _csr([sorted(s, key=pos.__getitem__) for s in self._succ])
 
+    def _instance(self) -> tuple[object, ...]:
+        """The fixed arrays and numbers of the instance, as ``_search`` unpacks them."""
+        return (
+            self.t, self.c, self.after, self.pp, self.pidx, self.fp, self.fidx, self.dp,
+            self.didx, self.w2, self.w6, self.wq, self.kq, self.vidx, self.vals, self.topidx,
+            self.half, self.big, self.tail,
+        )  # fmt: skip
+
     def solve(self, stations: int, budget: int, deadline: float) -> str:
         """Search for a balance with ``stations`` stations within ``budget`` steps.
 
@@ -963,13 +903,19 @@ class StationSearch:
             self.bp_stats[6] = 0
             self._bp_m = stations
         code, steps, self.nodes, self.deepest = _search(
-            self.t, self.c, stations, self.after, self.rank, self.sp, self.sidx, self.pp,
-            self.pidx, self.fp, self.fidx, self.dp, self.didx, self.w2, self.w6, self.wq,
-            self.kq, self.vidx,
-            self.vals, self.topidx, self.half, self.big, self.tail, budget, deadline,
-            self.batch, self.dive, station, self.idle_key, self.memo.boff, self.memo.keys,
-            self.memo.info, self.bp_budget, self.bp_stats,
-        )  # fmt: skip
+            self._instance(),
+            (self.rank, self.sp, self.sidx),
+            (self.memo.boff, self.memo.keys, self.memo.info),
+            stations,
+            budget,
+            deadline,
+            self.batch,
+            self.dive,
+            self.idle_key,
+            self.bp_budget,
+            station,
+            self.bp_stats,
+        )
         self.steps += steps
         self.bp_stats[5] += steps
         self.solution = [int(s) for s in station] if code == FEASIBLE else None
