@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from _brute import min_bins, min_stations
 
 from insource.errors import InsourceError
 from insource.plant import (
@@ -104,35 +105,6 @@ def test_scholl_salbp2_sample(shared):
 # --- bounds, windows and the station-oriented search ------------------------------------
 
 
-def _brute_force_stations(times, arcs, c):
-    """Fewest stations by breadth-first search over (assigned set, open station load)."""
-    n = len(times)
-    pred = [0] * n
-    for i, j in arcs:
-        pred[j] |= 1 << i
-    full = (1 << n) - 1
-    frontier = {(0, 0)}
-    stations = 1
-    seen = set(frontier)
-    while True:
-        # close nothing: add tasks to the open station while they fit
-        stack = list(frontier)
-        while stack:
-            done, load = stack.pop()
-            if done == full:
-                return stations
-            for j in range(n):
-                if not done >> j & 1 and not pred[j] & ~done and load + times[j] <= c:
-                    nxt = (done | 1 << j, load + times[j])
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        stack.append(nxt)
-                        frontier.add(nxt)
-        frontier = {(done, 0) for done, _ in frontier}
-        seen |= frontier
-        stations += 1
-
-
 def test_line_bounds_increment_and_windows():
     from insource.plant._bounds import line_bounds
 
@@ -182,7 +154,7 @@ def test_station_search_agrees_with_brute_force():
         times = [rng.randint(1, 9) for _ in range(n)]
         arcs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.3]
         c = max(times) + rng.randint(0, 6)
-        m_star = _brute_force_stations(times, arcs, c)
+        m_star = min_stations(times, arcs, c)
         rev = [(j, i) for i, j in arcs]
         for direction in (arcs, rev):
             search = StationSearch(times, direction, c, [1] * n)
@@ -207,30 +179,8 @@ def test_salbp1_matches_brute_force_on_random_graphs(seed):
     g = TaskGraph(tuple(times), tuple(arcs), name=f"random{seed}")
     res = salbp1(g, c, time_limit=10)
     assert res.status == "optimal"
-    assert res.stations == _brute_force_stations(times, arcs, c)
+    assert res.stations == min_stations(times, arcs, c)
     assert check_assignment(g, res.assignment, c) == []
-
-
-def _brute_force_bins(times, c):
-    """Fewest bins of capacity c for the times (precedence ignored), by exhaustive search."""
-    best = len(times)
-
-    def place(k, loads):
-        nonlocal best
-        if len(loads) >= best:
-            return
-        if k == len(times):
-            best = len(loads)
-            return
-        for b in range(len(loads)):
-            if loads[b] + times[k] <= c:
-                loads[b] += times[k]
-                place(k + 1, loads)
-                loads[b] -= times[k]
-        place(k + 1, [*loads, times[k]])
-
-    place(0, [])
-    return best
 
 
 def test_l2_bound_by_hand_and_against_bin_packing():
@@ -252,7 +202,7 @@ def test_l2_bound_by_hand_and_against_bin_packing():
         values = sorted(hist)
         bound = l2_bound(values, [hist[v] for v in values], c)
         lb = station_bounds(times, c)
-        assert max(lb["LB1"], lb["LB2"]) <= bound <= _brute_force_bins(times, c)
+        assert max(lb["LB1"], lb["LB2"]) <= bound <= min_bins(times, c)
 
 
 def test_quarter_weight_bound_by_hand_and_against_bin_packing():
@@ -266,7 +216,7 @@ def test_quarter_weight_bound_by_hand_and_against_bin_packing():
     times = [22, 11, 10, 9, 7, 7]
     w, k = quarter_weights(times, 22)
     assert (w, k) == ([4, 2, 2, 2, 2, 2], 4)
-    assert _brute_force_bins(times, 22) == 4
+    assert min_bins(times, 22) == 4
     b = line_bounds(times, [], 22)
     assert b.parts["LB3b"] == 4
     assert b.parts["L2"] == 3
@@ -278,7 +228,7 @@ def test_quarter_weight_bound_by_hand_and_against_bin_packing():
         c = rng.randint(6, 30)
         times = [rng.randint(1, c) for _ in range(rng.randint(1, 8))]
         w, k = quarter_weights(times, c)
-        assert -(-sum(w) // k) <= _brute_force_bins(times, c)
+        assert -(-sum(w) // k) <= min_bins(times, c)
 
 
 def test_line_bounds_hold_at_the_optimum():
@@ -290,7 +240,7 @@ def test_line_bounds_hold_at_the_optimum():
     # 3 stations, so raising task 4 (t = 1) to c is wrong: it can share with task 2, whose
     # window overlaps its own (an earlier version raised it and claimed m >= 4)
     times, arcs = [2, 3, 4, 1], [(0, 1), (0, 2), (1, 2), (1, 3)]
-    assert _brute_force_stations(times, arcs, 4) == 3
+    assert min_stations(times, arcs, 4) == 3
     b = line_bounds(times, arcs, 4, upper=3)
     assert b.times[3] == 1
     assert b.lower == 3
@@ -301,7 +251,7 @@ def test_line_bounds_hold_at_the_optimum():
         times = [rng.randint(1, 9) for _ in range(n)]
         arcs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.5]
         c = max(times) + rng.randint(0, 3)
-        m_star = _brute_force_stations(times, arcs, c)
+        m_star = min_stations(times, arcs, c)
         assert line_bounds(times, arcs, c, upper=m_star).lower <= m_star
 
 
@@ -314,7 +264,7 @@ def test_idle_bound_and_dive():
     # three 6-stations idle >= 3 > 30 - 29 = 1: 3 stations are infeasible, 4 suffice
     times, arcs = [6, 6, 6, 3, 3, 3, 2], [(0, 3), (1, 4), (2, 5)]
     assert line_bounds(times, arcs, 10).lower == 3
-    assert _brute_force_stations(times, arcs, 10) == 4
+    assert min_stations(times, arcs, 10) == 4
     search = StationSearch(times, arcs, 10, [1] * 7)
     # the idle bound prunes the root: the proof takes a single step
     assert search.solve(3, 10_000, float("inf")) == "infeasible"

@@ -5,63 +5,12 @@ from __future__ import annotations
 import csv
 import random
 
+from _brute import min_bins, min_stations
+
 from insource.plant import TaskGraph, check_assignment, read_in2
 from insource.plant._bbr import StationSearch
 from insource.plant._binpack import FITS, NO_FIT, UNDECIDED, BinPackMemo, fits_bins
 from insource.plant._bounds import line_bounds
-
-
-def _min_bins(times, c):
-    """Fewest bins of size c, by trying every bin for every item (largest first)."""
-    items = sorted(times, reverse=True)
-    best = len(items)
-
-    def place(k, loads):
-        nonlocal best
-        if len(loads) >= best:
-            return
-        if k == len(items):
-            best = len(loads)
-            return
-        tried = set()
-        for b, load in enumerate(loads):
-            if load + items[k] <= c and load not in tried:
-                tried.add(load)
-                loads[b] += items[k]
-                place(k + 1, loads)
-                loads[b] -= items[k]
-        place(k + 1, [*loads, items[k]])
-
-    place(0, [])
-    return best
-
-
-def _min_stations(times, arcs, c):
-    """Fewest stations by breadth-first search over (assigned set, open station load)."""
-    n = len(times)
-    pred = [0] * n
-    for i, j in arcs:
-        pred[j] |= 1 << i
-    full = (1 << n) - 1
-    frontier = {(0, 0)}
-    seen = set(frontier)
-    stations = 1
-    while True:
-        stack = list(frontier)
-        while stack:
-            done, load = stack.pop()
-            if done == full:
-                return stations
-            for j in range(n):
-                if not done >> j & 1 and not pred[j] & ~done and load + times[j] <= c:
-                    nxt = (done | 1 << j, load + times[j])
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        stack.append(nxt)
-                        frontier.add(nxt)
-        frontier = {(done, 0) for done, _ in frontier}
-        seen |= frontier
-        stations += 1
 
 
 def test_decide_by_hand():
@@ -102,7 +51,7 @@ def test_decide_against_brute_force():
     for _ in range(600):
         c = rng.randint(5, 30)
         times = [rng.randint(1, c) for _ in range(rng.randint(1, 10))]
-        opt = _min_bins(times, c)
+        opt = min_bins(times, c)
         for bins in range(max(1, opt - 2), opt + 2):
             assert fits_bins(times, c, bins) == (FITS if bins >= opt else NO_FIT), (times, c)
 
@@ -114,7 +63,7 @@ def test_small_budget_is_undecided_never_wrong():
     for _ in range(300):
         c = rng.randint(8, 30)
         times = [rng.randint(1, c) for _ in range(rng.randint(4, 10))]
-        opt = _min_bins(times, c)
+        opt = min_bins(times, c)
         for bins in (opt - 1, opt):
             verdict = fits_bins(times, c, bins, budget=rng.randint(1, 40))
             assert verdict in (UNDECIDED, FITS if bins >= opt else NO_FIT)
@@ -133,7 +82,7 @@ def test_memory_shared_across_questions():
             memo = BinPackMemo(line, c, slots=slots)
             for _ in range(12):
                 sub = [t for t in line if rng.random() < 0.7] or line[:1]
-                opt = _min_bins(sub, c)
+                opt = min_bins(sub, c)
                 for bins in (opt - 1, opt):
                     assert memo.decide(sub, bins, 10**6) == (FITS if bins >= opt else NO_FIT)
 
@@ -161,7 +110,7 @@ def test_search_with_bin_packing_agrees_with_brute_force():
         c = rng.randint(10, 24)
         times = [rng.randint(c // 4, c // 2 + 2) for _ in range(n)]
         arcs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.15]
-        m_star = _min_stations(times, arcs, c)
+        m_star = min_stations(times, arcs, c)
         for budget in (0, 200_000):
             search = StationSearch(times, arcs, c, [1] * n, bin_packing=budget)
             assert search.solve(m_star - 1, 10**6, float("inf")) == "infeasible"
