@@ -7,6 +7,7 @@ hidden ``line`` subcommand.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from difflib import get_close_matches
@@ -19,7 +20,7 @@ from typer._click import Context, HelpFormatter
 from typer._click.core import Command
 from typer.core import TyperCommand, TyperGroup
 
-from insource.cli import app, console, emit_json
+from insource.cli import app, console, emit_json, err_console
 from insource.errors import InsourceError
 
 __all__ = ["plant_app"]
@@ -103,6 +104,13 @@ def _parse_mix(text: str | None) -> dict[str, float] | None:
     return mix
 
 
+def _working(what: str, seconds: float, quiet: bool) -> contextlib.AbstractContextManager[object]:
+    """A spinner on stderr while a solve runs (nothing with ``--json`` or off a terminal)."""
+    if quiet:
+        return contextlib.nullcontext()
+    return err_console.status(f"{what} (time limit {seconds:g} s)")
+
+
 @_command("balance")
 def balance_command(
     file: Annotated[Path, typer.Argument(help="Task file: Scholl .IN2, .alb, or .csv table.")],
@@ -121,7 +129,7 @@ def balance_command(
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Balance an assembly line (SALBP-1 or SALBP-2) with CP-SAT.
+    """Balance an assembly line (SALBP-1 or SALBP-2): bounds, branch-bound-and-remember, CP-SAT.
 
     Example: [bold]insource plant balance MERTENS.IN2 --cycle-time 10 --json[/]
     """
@@ -130,14 +138,15 @@ def balance_command(
     graph = read_task_file(file, _parse_mix(mix))
     if cycle_time is None and stations is None and graph.cycle_time is not None:
         cycle_time = graph.cycle_time
-    res = balance(
-        graph,
-        cycle_time=cycle_time,
-        stations=stations,
-        time_limit=time_limit,
-        seed=seed,
-        model_cycle_time=model_cycle_time,
-    )
+    with _working(f"balancing {graph.name}", time_limit, as_json):
+        res = balance(
+            graph,
+            cycle_time=cycle_time,
+            stations=stations,
+            time_limit=time_limit,
+            seed=seed,
+            model_cycle_time=model_cycle_time,
+        )
     if as_json:
         emit_json(res.to_dict())
         return
@@ -191,7 +200,10 @@ def sequence_command(
     from insource.plant import read_sequencing_file, sequence_cars
 
     inst = read_sequencing_file(file, fmt, instance)
-    res = sequence_cars(inst, time_limit=time_limit, seed=seed, method=method, max_moves=max_moves)
+    with _working(f"sequencing {inst.name}", time_limit, as_json):
+        res = sequence_cars(
+            inst, time_limit=time_limit, seed=seed, method=method, max_moves=max_moves
+        )
     ev = res.evaluation
     if not inst.colours and not soft and ev.violations > 0:
         windows = "; ".join(
