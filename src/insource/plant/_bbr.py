@@ -83,13 +83,21 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from insource.plant._binpack import NO_FIT, UNDECIDED, BinPackMemo, decide
+from insource.plant._binpack import (
+    NO_FIT,
+    UNDECIDED,
+    BinPackMemo,
+    _any_in,
+    _l2,
+    _shift_or,
+    decide,
+)
 from insource.plant._bounds import quarter_weights, weights
 
 __all__ = ["StationSearch", "precedence_matrices"]
 
-BINPACK_SHA256 = "9477330341e3c553"
-"""First 16 hex digits of the SHA-256 of ``_binpack.py``, whose kernel ``_search`` calls.
+BINPACK_SHA256 = "f3738fef094141bb"
+"""First 16 hex digits of the SHA-256 of ``_binpack.py``, whose kernels ``_search`` calls.
 
 Numba's cache of ``_search`` is keyed on this file only (its time stamp and size):
 an edit of ``_binpack.py`` alone would leave the old bin-packing code compiled into
@@ -124,38 +132,6 @@ def _has(row, j):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True)
 def _set(row, j):  # type: ignore[no-untyped-def]
     row[j >> 6] |= np.uint64(1) << np.uint64(j & 63)
-
-
-@numba.njit(cache=True)
-def _shift_or(dst, src, s, words):  # type: ignore[no-untyped-def]
-    """``dst = src | (src << s)`` on ``words`` words (bits beyond the last word dropped)."""
-    ws = s >> 6
-    bs = np.uint64(s & 63)
-    for k in range(words - 1, -1, -1):
-        v = src[k]
-        if k - ws >= 0:
-            x = src[k - ws] << bs
-            if bs != np.uint64(0) and k - ws - 1 >= 0:
-                x |= src[k - ws - 1] >> (np.uint64(64) - bs)
-            v |= x
-        dst[k] = v
-
-
-@numba.njit(cache=True)
-def _any_in(row, lo, hi):  # type: ignore[no-untyped-def]
-    """True if a bit in ``[lo, hi]`` is set."""
-    if hi < lo:
-        return False
-    k0, k1 = lo >> 6, hi >> 6
-    for k in range(k0, k1 + 1):
-        w = row[k]
-        if k == k0:
-            w &= ~np.uint64(0) << np.uint64(lo & 63)
-        if k == k1 and (hi & 63) != 63:
-            w &= (np.uint64(1) << np.uint64((hi & 63) + 1)) - np.uint64(1)
-        if w != np.uint64(0):
-            return True
-    return False
 
 
 @numba.njit(cache=True)
@@ -203,25 +179,13 @@ def _blocked(undone, left, rest, inst, cw, buf, cnt):  # type: ignore[no-untyped
             cnt[vidx[j]] += 1
     if (s2 + 1) // 2 > left or (s6 + 5) // 6 > left or (sq + kq - 1) // kq > left:
         return True
-    # Martello & Toth's L2 over the value histogram: for alpha = vals[k] <= c/2 (and 0)
+    # Martello & Toth's L2 over the value histogram
     nv = vals.shape[0]
-    scnt = np.zeros(nv + 1, np.int64)
-    stot = np.zeros(nv + 1, np.int64)
-    for k in range(nv - 1, -1, -1):
-        scnt[k] = scnt[k + 1] + cnt[k]
-        stot[k] = stot[k + 1] + cnt[k] * vals[k]
-    for k in range(-1, half):
-        if k >= 0 and vals[k] == 0:
-            continue
-        top = topidx[k] if k >= 0 else nv  # first index with value > c - alpha
-        first3 = k if k >= 0 else 0
-        n2 = scnt[half] - scnt[top]
-        extra = stot[first3] - stot[half] - (n2 * c - (stot[half] - stot[top]))
-        bound = scnt[top] + n2
-        if extra > 0:
-            bound += (extra + c - 1) // c
-        if bound > left:
-            return True
+    if (
+        _l2(cnt, vals, c, topidx, half, np.zeros(nv + 1, np.int64), np.zeros(nv + 1, np.int64))
+        > left
+    ):
+        return True
     # heads: LB(j and its unassigned predecessors) + a_j - 1 <= left (LB1, LB2, LB3)
     for j in range(n):
         if not undone[j]:

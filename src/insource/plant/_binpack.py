@@ -357,7 +357,7 @@ def _completions(  # type: ignore[no-untyped-def]
         for w in range(words):
             reach[p, w] = reach[p + 1, w]
         for _ in range(min(cnt[av[p]], room // v)):
-            _shl_or(reach[p], v, words)
+            _shift_or(reach[p], reach[p], v, words)
         steps += words
     if not _any_in(reach[0], minload, room):
         return 0, pool, pload, steps
@@ -430,15 +430,21 @@ def _completions(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _shl_or(row, s, words):  # type: ignore[no-untyped-def]
-    """``row |= row << s`` on ``words`` 64-bit words (bits beyond the last word dropped)."""
+def _shift_or(dst, src, s, words):  # type: ignore[no-untyped-def]
+    """``dst = src | (src << s)`` on ``words`` words (bits beyond the last word dropped).
+
+    ``dst`` may be ``src`` (the words are written from the top down).
+    """
     ws = s >> 6
     bs = np.uint64(s & 63)
-    for k in range(words - 1, ws - 1, -1):
-        v = row[k - ws] << bs
-        if bs != np.uint64(0) and k - ws - 1 >= 0:
-            v |= row[k - ws - 1] >> (np.uint64(64) - bs)
-        row[k] |= v
+    for k in range(words - 1, -1, -1):
+        v = src[k]
+        if k - ws >= 0:
+            x = src[k - ws] << bs
+            if bs != np.uint64(0) and k - ws - 1 >= 0:
+                x |= src[k - ws - 1] >> (np.uint64(64) - bs)
+            v |= x
+        dst[k] = v
 
 
 @numba.njit(cache=True)
@@ -543,12 +549,9 @@ def decide(  # type: ignore[no-untyped-def]
 def _decide(  # type: ignore[no-untyped-def]
     cnt0, vals, c, bins, budget, topidx, half, boff, keys, info
 ):
-    """The bin completion search behind :func:`decide` (the root not in the table)."""
+    """The bin completion search behind :func:`decide` (root not in the table, no size 0)."""
     nv = vals.shape[0]
     words = keys.shape[1]
-    if nv > 0 and vals[0] == 0 and cnt0[0] > 0:  # items of size 0 fit anywhere
-        cnt0 = cnt0.copy()
-        cnt0[0] = 0
     total = 0
     for k in range(nv):
         total += cnt0[k] * vals[k]
